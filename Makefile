@@ -1,0 +1,72 @@
+# OrderDesk — build, run and test.
+#
+#   make run        web app + Celery worker + beat on SQLite and the embedded broker
+#   make test       ruff, Django checks, migration check, pytest
+#   make setup      venv, migrate, demo data, static files
+#
+# Every variable can be overridden: `make run PORT=8080`, `make test PYTEST_ARGS="-k order -x"`.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+export PORT
+
+.PHONY: help venv setup run test lint fmt clean benchmark
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# --- virtualenv -----------------------------------------------------------------
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalled only when a requirements file is newer than the stamp.
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+venv: $(STAMP) ## Create .venv and install requirements-dev.txt (when they changed)
+
+# --- local run --------------------------------------------------------------------
+setup: venv ## Migrate the database, seed the demo data, collect static files
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput -v 0
+
+run: setup ## Run web (PORT, default 8000), Celery worker and beat; Ctrl-C stops all
+	@bash scripts/run.sh
+
+# --- quality ----------------------------------------------------------------------
+# Tests run against whatever DATABASE_URL / CELERY_BROKER_URL the environment holds
+# (PostgreSQL and Redis in CI via .ci/run, SQLite and the embedded broker if unset).
+test: export CELERY_TASK_ALWAYS_EAGER = true
+test: export DEBUG = false
+test: venv ## Lint, Django system check, migration check, pytest
+	$(BIN)/ruff check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv ## ruff check + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: venv ## Format and autofix with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+benchmark: setup ## Run the benchmark management command
+	$(PY) manage.py benchmark
+
+clean: ## Remove the venv, local database, runtime files and caches
+	rm -rf $(VENV) var staticfiles media test-results .pytest_cache .ruff_cache
+	rm -f db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

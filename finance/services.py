@@ -1,0 +1,65 @@
+"""Writes of finance (R3.5, R4.5): invoices and payments."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from finance.models import Invoice, Payment
+from orderdesk import roles
+from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
+from orders.models import State
+from orders.services import _lock_visible_order
+
+INVOICE_STATES = (State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED, State.ACCEPTED)
+
+
+@transaction.atomic
+def create_invoice(*, user, order_id, amount: Decimal, due_date) -> Invoice:
+    order = _lock_visible_order(user, order_id)
+    if not roles.may(user, "invoice.create", order):
+        raise Forbidden()
+    if order.state not in INVOICE_STATES:
+        raise Conflict(_("Invoices are issued between approval and settlement."), code="invalid_state")
+    if amount is None or amount <= 0:
+        raise InvalidInput(errors={"amount": [_("The amount must be greater than zero.")]})
+    invoiced = order.invoices.aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    if invoiced + amount > order.total_amount:
+        raise InvalidInput(
+            errors={"amount": [_("Invoices may not exceed the order total (%(left)s left to invoice).")
+                               % {"left": order.total_amount - invoiced}]}
+        )
+    return Invoice.objects.create(order=order, amount=amount, due_date=due_date, issued_by=user)
+
+
+@transaction.atomic
+def record_payment(*, user, invoice_id, amount: Decimal, received_on, reference: str) -> Payment:
+    try:
+        invoice = Invoice.objects.get(pk=invoice_id)
+    except (Invoice.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+    order = _lock_visible_order(user, invoice.order_id)
+    if not roles.may(user, "payment.record", order):
+        raise Forbidden()
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    errors = {}
+    if amount is None or amount <= 0:
+        errors["amount"] = [_("The amount must be greater than zero.")]
+    elif amount > invoice.outstanding:
+        errors["amount"] = [_("The payment exceeds the invoice's outstanding %(left)s.") % {"left": invoice.outstanding}]
+    if received_on is None or received_on > timezone.localdate():
+        errors["received_on"] = [_("The date may not be in the future.")]
+    if not (reference or "").strip():
+        errors["reference"] = [_("This field is required.")]
+    if errors:
+        raise InvalidInput(errors=errors)
+    payment = Payment.objects.create(
+        invoice=invoice, amount=amount, received_on=received_on, reference=reference.strip(), recorded_by=user
+    )
+    invoice.paid_amount = invoice.paid_amount + amount
+    invoice.save(update_fields=["paid_amount"])
+    return payment

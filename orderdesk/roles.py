@@ -1,0 +1,168 @@
+"""Roles and what each may do, declared once (DESIGN §3, §4, §5; regulation R3, R5.2).
+
+Every other layer reads from here: the transition declarations on the model
+(`permission=`), the transition service, the REST API (403), the pages (which
+buttons show), the admin and the tests. The groups themselves are created by the
+migration ``orders/migrations/0002_roles`` from :data:`ROLES`.
+
+A user's roles are the names of their Django groups. A superuser (the `admin`
+demo user) acts as every role: admins keep the system running and may need to
+unblock an order; every transition they run is still checked for its state and
+conditions and is recorded under their name. The one thing no role bypasses is
+that an order's creator never approves it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    SALES_ASSISTANT = "sales_assistant", _("Sales assistant")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    PRODUCTION_SUPERVISOR = "production_supervisor", _("Production supervisor")
+    PRODUCTION_WORKER = "production_worker", _("Production worker")
+    LOGISTICS_SUPERVISOR = "logistics_supervisor", _("Logistics supervisor")
+    LOGISTICS_SPECIALIST = "logistics_specialist", _("Logistics specialist")
+    FINANCE_MANAGER = "finance_manager", _("Finance manager")
+    FINANCE_SPECIALIST = "finance_specialist", _("Finance specialist")
+    AUDITOR = "auditor", _("Auditor")
+
+
+ROLES: list[str] = [r.value for r in Role]
+
+SALES = frozenset({Role.SALES_ASSISTANT, Role.SALES_MANAGER})
+PRODUCTION = frozenset({Role.PRODUCTION_SUPERVISOR, Role.PRODUCTION_WORKER})
+LOGISTICS = frozenset({Role.LOGISTICS_SUPERVISOR, Role.LOGISTICS_SPECIALIST})
+FINANCE = frozenset({Role.FINANCE_MANAGER, Role.FINANCE_SPECIALIST})
+
+# --- Transitions (DESIGN §4) ----------------------------------------------
+# "owner" means: the order's own assistant (Order.assistant), who must also hold
+# the sales_assistant role.
+OWNER = "owner"
+
+TRANSITION_ROLES: dict[str, frozenset[str]] = {
+    "submit": frozenset({OWNER}),
+    "return": frozenset({Role.SALES_MANAGER}),
+    "approve": frozenset({Role.SALES_MANAGER}),
+    "schedule": frozenset({Role.PRODUCTION_SUPERVISOR}),
+    "start_production": frozenset({Role.PRODUCTION_SUPERVISOR}),
+    "ship": frozenset({Role.LOGISTICS_SUPERVISOR, Role.LOGISTICS_SPECIALIST}),
+    "accept": frozenset({OWNER}),
+    "reject_delivery": frozenset({OWNER, Role.SALES_MANAGER}),
+    "settle": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
+    "cancel": frozenset({Role.SALES_MANAGER}),
+}
+
+# --- Other actions on an order ----------------------------------------------
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    # intake (R4.1): assistants enter orders; the manager may too, for a key customer
+    "order.create": frozenset({Role.SALES_ASSISTANT, Role.SALES_MANAGER}),
+    "order.edit": frozenset({OWNER, Role.SALES_MANAGER}),
+    "order.reassign": frozenset({Role.SALES_MANAGER}),
+    "clarification.manage": frozenset({OWNER, Role.SALES_MANAGER}),
+    # joint review (R4.2): one sign-off from finance, one from production
+    "signoff": frozenset({Role.FINANCE_MANAGER, Role.PRODUCTION_SUPERVISOR}),
+    # production (R4.3, R4.4)
+    "plan.manage": frozenset({Role.PRODUCTION_SUPERVISOR}),
+    "progress.report": frozenset({Role.PRODUCTION_SUPERVISOR, Role.PRODUCTION_WORKER}),
+    "issue.open": frozenset(
+        {OWNER, Role.SALES_MANAGER, Role.PRODUCTION_SUPERVISOR, Role.PRODUCTION_WORKER}
+    ),
+    "issue.resolve": frozenset({Role.PRODUCTION_SUPERVISOR, Role.SALES_MANAGER}),
+    # logistics (R3.4, R4.4)
+    "shipment.manage": frozenset({Role.LOGISTICS_SUPERVISOR, Role.LOGISTICS_SPECIALIST}),
+    # finance (R3.5, R4.5)
+    "invoice.create": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
+    "payment.record": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
+    # supervision (R6.1)
+    "audit.view": frozenset({Role.AUDITOR, Role.SALES_MANAGER}),
+}
+
+# --- Visibility (DESIGN §5) --------------------------------------------------
+SEES_ALL_ORDERS = frozenset({Role.SALES_MANAGER, Role.AUDITOR}) | FINANCE
+SEES_PRICES = SALES | FINANCE | {Role.AUDITOR}
+SEES_CREDIT = SALES | FINANCE | {Role.AUDITOR}
+SEES_CUSTOMER_CONTACT = SALES | FINANCE | LOGISTICS | {Role.AUDITOR}
+SEES_TRACKING_URL = SALES
+READ_ONLY = frozenset({Role.AUDITOR})
+
+# States from which each department sees orders.
+PRODUCTION_VISIBLE_STATES = ("reviewed", "scheduled", "producing", "shipped", "accepted", "settled")
+LOGISTICS_VISIBLE_STATES = ("scheduled", "producing", "shipped", "accepted", "settled")
+
+
+def roles_of(user) -> frozenset[str]:
+    """The role names of a user (cached on the user object for the request)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_orderdesk_roles", None)
+    if cached is None:
+        if user.is_superuser:
+            cached = frozenset(ROLES)
+        else:
+            cached = frozenset(user.groups.values_list("name", flat=True))
+        user._orderdesk_roles = cached
+    return cached
+
+
+def has_role(user, *names: str) -> bool:
+    return bool(roles_of(user) & set(names))
+
+
+def _allowed(user, allowed: frozenset[str], order=None) -> bool:
+    roles = roles_of(user)
+    if roles & (allowed - {OWNER}):
+        return True
+    if OWNER in allowed and order is not None and Role.SALES_ASSISTANT in roles:
+        return order.assistant_id == user.pk
+    if OWNER in allowed and order is None and Role.SALES_ASSISTANT in roles:
+        # "may do this to some order": the caller owns orders of their own.
+        return True
+    return False
+
+
+def may_transition(user, name: str, order=None) -> bool:
+    """Whether the user's role allows the transition (state and conditions aside)."""
+    return _allowed(user, TRANSITION_ROLES.get(name, frozenset()), order)
+
+
+def may(user, action: str, order=None) -> bool:
+    """Whether the user's role allows a non-transition action (see ACTION_ROLES)."""
+    if Role.AUDITOR in roles_of(user) and not user.is_superuser:
+        # the auditor reads everything and changes nothing (DESIGN §5)
+        if action != "audit.view":
+            return False
+    return _allowed(user, ACTION_ROLES[action], order)
+
+
+def transition_permission(name: str):
+    """A django-fsm `permission=` callable for the transition `name`."""
+
+    def check(instance, user) -> bool:
+        return may_transition(user, name, instance)
+
+    check.__name__ = f"may_{name}"
+    return check
+
+
+def sees_prices(user) -> bool:
+    return bool(roles_of(user) & SEES_PRICES)
+
+
+def sees_credit(user) -> bool:
+    return bool(roles_of(user) & SEES_CREDIT)
+
+
+def sees_customer_contact(user) -> bool:
+    return bool(roles_of(user) & SEES_CUSTOMER_CONTACT)
+
+
+def sees_tracking_url(user) -> bool:
+    return bool(roles_of(user) & SEES_TRACKING_URL)
+
+
+def is_read_only(user) -> bool:
+    roles = roles_of(user)
+    return not user.is_superuser and bool(roles) and roles <= READ_ONLY

@@ -1,0 +1,213 @@
+"""The conditions of the lifecycle's transitions (DESIGN §4), one function each.
+
+Each takes the order and answers whether it holds; each carries a stable
+``code`` and a translatable ``message`` so the service can name every unmet one
+in a 400 answer. They read only the order, its related rows and the transition
+context the service attached (``order.ctx``: user, comment, data); they write
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def condition(code: str, message):
+    def deco(func):
+        func.code = code
+        func.message = message
+        return func
+
+    return deco
+
+
+def earliest_feasible_date(order) -> datetime.date:
+    """Today plus the longest standard lead time of the order's products (R4.2)."""
+    lead = max((line.product.lead_time_days for line in order.lines.all()), default=0)
+    return timezone.localdate() + datetime.timedelta(days=lead)
+
+
+# --- submit -----------------------------------------------------------------
+@condition("already_submitted", _("The order has already been submitted for review."))
+def not_yet_submitted(order) -> bool:
+    return order.submitted_at is None
+
+
+@condition("elements_missing", _("Customer, contact name, contact phone, delivery address and requested "
+                                  "delivery date must all be given, with at least one line."))
+def elements_complete(order) -> bool:
+    return all(
+        [
+            order.customer_id,
+            (order.contact_name or "").strip(),
+            (order.contact_phone or "").strip(),
+            (order.delivery_address or "").strip(),
+            order.requested_delivery_date,
+            order.lines.exists(),
+        ]
+    )
+
+
+@condition("specification_missing", _("Every line needs a clear specification and a positive quantity."))
+def lines_specified(order) -> bool:
+    return all((line.specification or "").strip() and line.quantity > 0 for line in order.lines.all())
+
+
+@condition("delivery_date_unreasonable", _("The requested delivery date is before the earliest feasible date "
+                                            "(today plus the longest product lead time)."))
+def delivery_date_feasible(order) -> bool:
+    return order.requested_delivery_date is not None and order.requested_delivery_date >= earliest_feasible_date(order)
+
+
+@condition("open_clarification", _("A clarification with the customer is still open."))
+def no_open_clarification(order) -> bool:
+    return not order.clarifications.filter(resolved_at__isnull=True).exists()
+
+
+# --- return / approve / cancel / reject_delivery ------------------------------
+@condition("not_submitted", _("The assistant has not submitted the order for review."))
+def is_submitted(order) -> bool:
+    return order.submitted_at is not None
+
+
+@condition("comment_required", _("A reason (comment) is required."))
+def comment_given(order) -> bool:
+    return bool((order.ctx.comment or "").strip())
+
+
+@condition("self_approval", _("The order's creator may not approve it."))
+def approver_not_creator(order) -> bool:
+    user = order.ctx.user
+    return user is None or user.pk != order.created_by_id
+
+
+@condition("credit_limit_exceeded", _("The customer's open exposure plus this order exceeds the credit limit; "
+                                       "override with a reason to approve anyway."))
+def credit_ok_or_overridden(order) -> bool:
+    from orders.selectors import customer_open_exposure
+
+    if order.ctx.data.get("override_credit") and (order.ctx.comment or "").strip():
+        return True
+    exposure = customer_open_exposure(customer=order.customer, exclude_order=order)
+    return exposure + order.total_amount <= order.customer.credit_limit
+
+
+@condition("joint_review_incomplete", _("Joint review required: finance and production must both approve."))
+def joint_review_complete(order) -> bool:
+    if not order.requires_joint_review:
+        return True
+    from orders.selectors import joint_review_status
+
+    status = joint_review_status(order)
+    return all(decision == "approve" for decision in status.values())
+
+
+@condition("promised_date_invalid", _("The promised delivery date may not be in the past."))
+def promised_date_valid(order) -> bool:
+    promised = order.ctx.data.get("promised_delivery_date") or order.requested_delivery_date
+    return promised is not None and promised >= timezone.localdate()
+
+
+# --- schedule / start_production ---------------------------------------------
+def _plan(order):
+    from production.models import ProductionPlan
+
+    try:
+        return order.production_plan
+    except ProductionPlan.DoesNotExist:
+        return None
+
+
+@condition("no_workshop", _("The order is not assigned to a workshop."))
+def workshop_assigned(order) -> bool:
+    return order.workshop_id is not None
+
+
+@condition("no_plan", _("The production plan needs at least one milestone."))
+def plan_has_milestones(order) -> bool:
+    plan = _plan(order)
+    return plan is not None and plan.milestones.exists()
+
+
+@condition("milestone_incomplete", _("Every milestone needs a due date and a responsible person."))
+def milestones_complete(order) -> bool:
+    plan = _plan(order)
+    if plan is None:
+        return False
+    return not plan.milestones.filter(due_date__isnull=True).exists() and not plan.milestones.filter(
+        responsible__isnull=True
+    ).exists()
+
+
+@condition("plan_late", _("The plan finishes after the promised date; acknowledge the delay with a reason."))
+def plan_meets_promise(order) -> bool:
+    plan = _plan(order)
+    if plan is None:
+        return False
+    finish = plan.milestones.aggregate(m=Max("due_date"))["m"]
+    if finish is None or order.promised_delivery_date is None or finish <= order.promised_delivery_date:
+        return True
+    return bool(order.ctx.data.get("acknowledge_delay") and (order.ctx.comment or "").strip())
+
+
+@condition("materials_not_ready", _("Materials are not marked ready."))
+def materials_ready(order) -> bool:
+    plan = _plan(order)
+    return plan is not None and plan.materials_ready
+
+
+@condition("equipment_not_ready", _("Equipment is not marked ready."))
+def equipment_ready(order) -> bool:
+    plan = _plan(order)
+    return plan is not None and plan.equipment_ready
+
+
+# --- ship -------------------------------------------------------------------------
+@condition("production_incomplete", _("Production is not reported complete (100%)."))
+def production_complete(order) -> bool:
+    latest = order.progress_reports.order_by("-reported_at", "-id").first()
+    return latest is not None and latest.percent_complete >= 100
+
+
+@condition("open_quality_issue", _("A quality issue is still open."))
+def no_open_quality_issue(order) -> bool:
+    return not order.production_issues.filter(kind="quality", resolved_at__isnull=True).exists()
+
+
+@condition("no_shipment", _("A shipment with carrier and tracking number must be recorded."))
+def active_shipment(order) -> bool:
+    return order.shipments.exclude(status="returned").exclude(carrier="").exclude(tracking_number="").exists()
+
+
+# --- accept ---------------------------------------------------------------------
+@condition("inspection_failed", _("The customer's inspection did not pass; reject the delivery instead."))
+def inspection_passed(order) -> bool:
+    return order.ctx.data.get("inspection_passed", True) is not False
+
+
+@condition("receipt_missing", _("A signed receipt is required: signer, date, and a scan or reference."))
+def receipt_recorded(order) -> bool:
+    data = order.ctx.data
+    return bool(
+        (data.get("signed_by") or "").strip()
+        and data.get("signed_on")
+        and ((data.get("receipt_reference") or "").strip() or data.get("receipt_scan"))
+    )
+
+
+# --- settle -------------------------------------------------------------------
+@condition("invoices_short", _("The invoices do not cover the order total."))
+def invoices_cover_total(order) -> bool:
+    invoiced = order.invoices.aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    return invoiced >= order.total_amount
+
+
+@condition("invoices_unpaid", _("Not every invoice is paid in full."))
+def invoices_paid(order) -> bool:
+    invoices = list(order.invoices.annotate(paid=Sum("payments__amount")))
+    return bool(invoices) and all((inv.paid or Decimal("0")) >= inv.amount for inv in invoices)

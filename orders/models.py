@@ -1,0 +1,506 @@
+"""Customers, products and orders: the order desk (R4.1, R4.2) and the lifecycle (DESIGN §4).
+
+The lifecycle is declared here once, on :class:`Order`: each transition with its
+source, target, conditions and permission (read from :mod:`orderdesk.roles`).
+Nothing calls these methods but :func:`orders.services.run_transition`, which
+locks the row, checks permission and conditions, runs the transition, saves,
+records and notifies after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core import signing
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+from orderdesk import roles
+from orders import conditions as c
+
+ZERO = Decimal("0.00")
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    ONLINE = "online", _("Online platform")
+    FAX = "fax", _("Fax")
+    VISIT = "visit", _("Visit")
+    OTHER = "other", _("Other")
+
+
+class State(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    REVIEWED = "reviewed", _("Reviewed")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PRODUCING = "producing", _("Producing")
+    SHIPPED = "shipped", _("Shipped")
+    ACCEPTED = "accepted", _("Accepted")
+    SETTLED = "settled", _("Settled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# States in which an approved order is still open (it counts against credit).
+OPEN_APPROVED_STATES = (State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED, State.ACCEPTED)
+# States after which an order no longer waits for delivery.
+DELIVERED_STATES = (State.ACCEPTED, State.SETTLED)
+
+
+class Customer(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=50, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    credit_limit = models.DecimalField(
+        _("credit limit"), max_digits=14, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    is_key_account = models.BooleanField(_("key account"), default=False)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Product(models.Model):
+    sku = models.CharField(_("SKU"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    specification = models.CharField(_("standard specification"), max_length=300, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, default="pcs")
+    standard_price = models.DecimalField(
+        _("standard price"), max_digits=14, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    lead_time_days = models.PositiveIntegerField(_("standard lead time (days)"), default=14)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sku"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class OrderNumberSequence(models.Model):
+    """One counter row per year; taken under a row lock so numbers are unique and never reused."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("order number sequence")
+        verbose_name_plural = _("order number sequences")
+
+
+@dataclass
+class TransitionContext:
+    """What a transition is run with: set by the service before conditions are checked."""
+
+    user: object = None
+    comment: str = ""
+    data: dict = field(default_factory=dict)
+
+
+def named(name: str):
+    """Give a transition its public name where that name is a Python keyword (`return`)."""
+
+    def deco(func):
+        func.__name__ = name
+        return func
+
+    return deco
+
+
+class Order(ConcurrentTransitionMixin, models.Model):
+    number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    contact_name = models.CharField(_("contact name"), max_length=100)
+    contact_phone = models.CharField(_("contact phone"), max_length=50)
+    delivery_address = models.CharField(_("delivery address"), max_length=300)
+    requested_delivery_date = models.DateField(_("requested delivery date"))
+    promised_delivery_date = models.DateField(_("promised delivery date"), null=True, blank=True)
+    special_terms = models.TextField(_("special terms"), blank=True)
+    state = FSMField(_("state"), default=State.RECEIVED, choices=State.choices, protected=True, db_index=True)
+    total_amount = models.DecimalField(_("total amount"), max_digits=16, decimal_places=2, default=ZERO)
+
+    assistant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assisted_orders", verbose_name=_("assistant")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_orders", verbose_name=_("created by")
+    )
+    workshop = models.ForeignKey(
+        "production.Workshop", on_delete=models.PROTECT, null=True, blank=True, related_name="orders",
+        verbose_name=_("workshop"),
+    )
+
+    # review (R4.2)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    review_round = models.PositiveIntegerField(_("review round"), default=1)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    credit_override_reason = models.TextField(_("credit override reason"), blank=True)
+    schedule_delay_reason = models.TextField(_("acknowledged schedule delay"), blank=True)
+
+    # delivery (R4.5)
+    receipt_signed_by = models.CharField(_("receipt signed by"), max_length=100, blank=True)
+    receipt_signed_on = models.DateField(_("receipt signed on"), null=True, blank=True)
+    receipt_reference = models.CharField(_("receipt reference"), max_length=100, blank=True)
+    receipt_scan = models.FileField(_("receipt scan"), upload_to="receipts/%Y/%m/", blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [
+            models.Index(fields=["state", "promised_delivery_date"]),
+            models.Index(fields=["assistant", "state"]),
+            models.Index(fields=["customer", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:detail", args=[self.pk])
+
+    # --- derived facts -----------------------------------------------------
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+    @property
+    def requires_joint_review(self) -> bool:
+        return self.total_amount >= settings.JOINT_REVIEW_THRESHOLD or bool(self.special_terms.strip())
+
+    @property
+    def tracking_token(self) -> str:
+        return signing.dumps(self.pk, salt=settings.TRACKING_SALT)
+
+    @property
+    def tracking_url(self) -> str:
+        return settings.SITE_URL.rstrip("/") + reverse("track", args=[self.tracking_token])
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.promised_delivery_date is not None
+            and self.state not in (*DELIVERED_STATES, State.CANCELLED)
+            and self.promised_delivery_date < timezone.localdate()
+        )
+
+    # The transition currently being run (set by the service, read by conditions).
+    _ctx: TransitionContext | None = None
+
+    @property
+    def ctx(self) -> TransitionContext:
+        return self._ctx or TransitionContext()
+
+    # --- the lifecycle (DESIGN §4) -----------------------------------------
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state, source=State.RECEIVED, target=State.RECEIVED,
+        conditions=[c.not_yet_submitted, c.elements_complete, c.lines_specified, c.delivery_date_feasible,
+                    c.no_open_clarification],
+        permission=roles.transition_permission("submit"),
+    )
+    def submit(self, by=None, description=None):
+        self.submitted_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state, source=State.RECEIVED, target=State.RECEIVED,
+        conditions=[c.is_submitted, c.comment_given],
+        permission=roles.transition_permission("return"),
+    )
+    @named("return")
+    def return_order(self, by=None, description=None):
+        self.submitted_at = None
+        self.review_round += 1
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state, source=State.RECEIVED, target=State.REVIEWED,
+        conditions=[c.is_submitted, c.approver_not_creator, c.credit_ok_or_overridden, c.joint_review_complete,
+                    c.promised_date_valid],
+        permission=roles.transition_permission("approve"),
+    )
+    def approve(self, by=None, description=None):
+        self.approved_by = by
+        self.approved_at = timezone.now()
+        self.promised_delivery_date = self.ctx.data.get("promised_delivery_date") or self.requested_delivery_date
+        if self.ctx.data.get("override_credit"):
+            self.credit_override_reason = self.ctx.comment
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state, source=State.REVIEWED, target=State.SCHEDULED,
+        conditions=[c.workshop_assigned, c.plan_has_milestones, c.milestones_complete, c.plan_meets_promise],
+        permission=roles.transition_permission("schedule"),
+    )
+    def schedule(self, by=None, description=None):
+        if self.ctx.data.get("acknowledge_delay"):
+            self.schedule_delay_reason = self.ctx.comment
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state, source=State.SCHEDULED, target=State.PRODUCING,
+        conditions=[c.materials_ready, c.equipment_ready],
+        permission=roles.transition_permission("start_production"),
+    )
+    def start_production(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state, source=State.PRODUCING, target=State.SHIPPED,
+        conditions=[c.production_complete, c.no_open_quality_issue, c.active_shipment],
+        permission=roles.transition_permission("ship"),
+    )
+    def ship(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state, source=State.SHIPPED, target=State.ACCEPTED,
+        conditions=[c.inspection_passed, c.receipt_recorded],
+        permission=roles.transition_permission("accept"),
+    )
+    def accept(self, by=None, description=None):
+        data = self.ctx.data
+        self.receipt_signed_by = data["signed_by"].strip()
+        self.receipt_signed_on = data["signed_on"]
+        self.receipt_reference = (data.get("receipt_reference") or "").strip()
+        if data.get("receipt_scan"):
+            self.receipt_scan = data["receipt_scan"]
+        self.accepted_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state, source=State.SHIPPED, target=State.PRODUCING,
+        conditions=[c.comment_given],
+        permission=roles.transition_permission("reject_delivery"),
+    )
+    def reject_delivery(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state, source=State.ACCEPTED, target=State.SETTLED,
+        conditions=[c.invoices_cover_total, c.invoices_paid],
+        permission=roles.transition_permission("settle"),
+    )
+    def settle(self, by=None, description=None):
+        self.settled_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state, source=[State.RECEIVED, State.REVIEWED, State.SCHEDULED], target=State.CANCELLED,
+        conditions=[c.comment_given],
+        permission=roles.transition_permission("cancel"),
+    )
+    def cancel(self, by=None, description=None):
+        self.cancelled_at = timezone.now()
+
+
+# Public transition name → model method (DESIGN §4 order).
+TRANSITION_METHODS: dict[str, str] = {
+    "submit": "submit",
+    "return": "return_order",
+    "approve": "approve",
+    "schedule": "schedule",
+    "start_production": "start_production",
+    "ship": "ship",
+    "accept": "accept",
+    "reject_delivery": "reject_delivery",
+    "settle": "settle",
+    "cancel": "cancel",
+}
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    position = models.PositiveIntegerField(_("position"), default=1)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    specification = models.CharField(_("specification"), max_length=300)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    )
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(ZERO)]
+    )
+
+    class Meta:
+        ordering = ["order", "position", "id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+
+    def __str__(self) -> str:
+        return f"{self.order_id}#{self.position} {self.product_id}"
+
+    @property
+    def line_total(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+
+
+class Clarification(models.Model):
+    """A doubtful point clarified with the customer (R4.2); an open one blocks `submit`."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="clarifications", verbose_name=_("order"))
+    question = models.TextField(_("question"))
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["raised_at", "id"]
+        verbose_name = _("clarification")
+        verbose_name_plural = _("clarifications")
+
+    def __str__(self) -> str:
+        return self.question[:60]
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class Signoff(models.Model):
+    """A joint-review sign-off (R4.2) by finance or production, valid for one review round."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        OBJECT = "object", _("Object")
+
+    class Department(models.TextChoices):
+        FINANCE = "finance", _("Finance")
+        PRODUCTION = "production", _("Production")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="signoffs", verbose_name=_("order"))
+    review_round = models.PositiveIntegerField(_("review round"))
+    department = models.CharField(_("department"), max_length=20, choices=Department.choices)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("joint review sign-off")
+        verbose_name_plural = _("joint review sign-offs")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.department} {self.decision}"
+
+
+class OrderChange(models.Model):
+    """Field-level history of an order: who changed what, from what, to what."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="changes", verbose_name=_("order"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    field = models.CharField(_("field"), max_length=100)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("order change")
+        verbose_name_plural = _("order changes")
+
+    def __str__(self) -> str:
+        return f"{self.order_id}.{self.field}"
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        REVIEW_REQUESTED = "review_requested", _("Review requested")
+        ORDER_APPROVED = "order_approved", _("Order approved")
+        ORDER_RETURNED = "order_returned", _("Order returned")
+        ORDER_SCHEDULED = "order_scheduled", _("Order scheduled")
+        PRODUCTION_STARTED = "production_started", _("Production started")
+        ORDER_SHIPPED = "order_shipped", _("Order shipped")
+        ORDER_ACCEPTED = "order_accepted", _("Order accepted")
+        DELIVERY_REJECTED = "delivery_rejected", _("Delivery rejected")
+        ORDER_SETTLED = "order_settled", _("Order settled")
+        ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+        SIGNOFF_REQUESTED = "signoff_requested", _("Joint review sign-off requested")
+        ORDER_OVERDUE = "order_overdue", _("Order overdue")
+        ORDER_AT_RISK = "order_at_risk", _("Order at risk")
+        PAYMENT_OVERDUE = "payment_overdue", _("Payment overdue")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications")
+    message = models.TextField(_("message"))
+    read = models.BooleanField(_("read"), default=False)
+    # Makes delivery idempotent: a retried task never writes the same notification twice.
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["user", "read"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}"
+
+
+class Alert(models.Model):
+    """A scheduled check that fired for an order: each condition fires once per order."""
+
+    class Kind(models.TextChoices):
+        OVERDUE = "overdue", _("Overdue")
+        AT_RISK = "at_risk", _("At risk")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    fired_at = models.DateTimeField(_("fired at"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="alert_once_per_order_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"

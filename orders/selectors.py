@@ -1,0 +1,144 @@
+"""Reads of the order desk, scoped to the caller (DESIGN §5, R5.2).
+
+Every page, endpoint, admin view and export starts from :func:`visible_orders`;
+an order outside it answers 404.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch, Q, Sum
+
+from orderdesk import roles
+from orderdesk.errors import NotFound
+from orderdesk.roles import Role
+from orders.models import OPEN_APPROVED_STATES, Customer, Order, OrderLine, Product, Signoff, State
+
+User = get_user_model()
+
+
+def order_scope_q(user) -> Q | None:
+    """The filter of orders the user may see; None means all of them."""
+    user_roles = roles.roles_of(user)
+    if user.is_superuser or user_roles & roles.SEES_ALL_ORDERS:
+        return None
+    q = Q(pk__in=[])
+    if Role.SALES_ASSISTANT in user_roles:
+        q |= Q(assistant=user)
+    if user_roles & roles.PRODUCTION:
+        q |= Q(state__in=roles.PRODUCTION_VISIBLE_STATES)
+        if Role.PRODUCTION_SUPERVISOR in user_roles:
+            # orders waiting for production's joint-review sign-off
+            q |= joint_review_pending_q()
+    if user_roles & roles.LOGISTICS:
+        q |= Q(state__in=roles.LOGISTICS_VISIBLE_STATES)
+    return q
+
+
+def joint_review_pending_q() -> Q:
+    return Q(state=State.RECEIVED, submitted_at__isnull=False) & (
+        Q(total_amount__gte=settings.JOINT_REVIEW_THRESHOLD) | ~Q(special_terms="")
+    )
+
+
+def visible_orders(user):
+    qs = Order.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    q = order_scope_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+def order_list(user):
+    """The caller's orders with what a list row shows, in a fixed number of queries."""
+    return visible_orders(user).select_related("customer", "assistant", "workshop")
+
+
+def order_detail_queryset(user):
+    return order_list(user).prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
+    )
+
+
+def get_visible_order(user, order_id) -> Order:
+    try:
+        return order_detail_queryset(user).get(pk=order_id)
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def customer_open_exposure(*, customer, exclude_order=None) -> Decimal:
+    """Unpaid invoices plus open orders not yet invoiced (DESIGN §4 credit check).
+
+    For every approved, not yet settled order of the customer that is its total
+    less what has been paid against it: the unpaid part of its invoices plus the
+    part not yet invoiced.
+    """
+    from finance.models import Invoice
+
+    orders = Order.objects.filter(customer=customer, state__in=OPEN_APPROVED_STATES)
+    if exclude_order is not None and exclude_order.pk:
+        orders = orders.exclude(pk=exclude_order.pk)
+    total = orders.aggregate(s=Sum("total_amount"))["s"] or Decimal("0")
+    paid = Invoice.objects.filter(order__in=orders).aggregate(s=Sum("paid_amount"))["s"] or Decimal("0")
+    return (total - paid).quantize(Decimal("0.01"))
+
+
+def customers_with_exposure():
+    """Customers annotated with `open_exposure`, aggregated in SQL (no N+1)."""
+    from django.db.models import DecimalField, F, Value
+    from django.db.models.functions import Coalesce
+
+    from finance.models import Invoice
+
+    money = DecimalField(max_digits=16, decimal_places=2)
+    open_total = (
+        Order.objects.filter(customer=OuterRef("pk"), state__in=OPEN_APPROVED_STATES)
+        .values("customer")
+        .annotate(s=Sum("total_amount"))
+        .values("s")
+    )
+    open_paid = (
+        Invoice.objects.filter(order__customer=OuterRef("pk"), order__state__in=OPEN_APPROVED_STATES)
+        .values("order__customer")
+        .annotate(s=Sum("paid_amount"))
+        .values("s")
+    )
+    from django.db.models import Subquery
+
+    return Customer.objects.annotate(
+        open_exposure=Coalesce(Subquery(open_total, output_field=money), Value(Decimal("0")), output_field=money)
+        - Coalesce(Subquery(open_paid, output_field=money), Value(Decimal("0")), output_field=money)
+    ).order_by(F("name").asc())
+
+
+def joint_review_status(order) -> dict[str, str | None]:
+    """The latest decision of finance and of production in the order's current review round."""
+    status: dict[str, str | None] = {d.value: None for d in Signoff.Department}
+    for signoff in order.signoffs.filter(review_round=order.review_round).order_by("created_at", "id"):
+        status[signoff.department] = signoff.decision
+    return status
+
+
+def products():
+    return Product.objects.filter(is_active=True)
+
+
+def users_directory(role: str | None = None):
+    qs = User.objects.filter(is_active=True).prefetch_related("groups").order_by("username")
+    if role:
+        qs = qs.filter(groups__name=role)
+    return qs
+
+
+def overdue_q(today) -> Q:
+    return Q(promised_delivery_date__lt=today) & ~Q(state__in=[State.ACCEPTED, State.SETTLED, State.CANCELLED])
+
+
+def has_open_clarification_q():
+    from orders.models import Clarification
+
+    return Exists(Clarification.objects.filter(order=OuterRef("pk"), resolved_at__isnull=True))

@@ -1,0 +1,405 @@
+"""Every write of the order desk (HackSoft style: keyword-only, one transaction each).
+
+:func:`run_transition` is the one way an order changes state: pages, the API,
+the admin and tasks all call it. It locks the order's row, checks scope (404),
+role (403), state (409) and conditions (400, naming each unmet one), runs the
+django-fsm transition, saves, records it (django-fsm-log: who, when, from, to,
+comment) in the same transaction, and queues the notifications after commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
+from django_fsm_log.models import StateLog
+
+from orderdesk import roles
+from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, InvalidInput, NotFound
+from orders.forms import transition_form_class
+from orders.models import (
+    TRANSITION_METHODS,
+    Clarification,
+    Customer,
+    Order,
+    OrderChange,
+    OrderLine,
+    OrderNumberSequence,
+    Product,
+    Signoff,
+    State,
+    TransitionContext,
+)
+from orders.selectors import visible_orders
+
+logger = logging.getLogger(__name__)
+
+# Fields of an order an assistant may change while it is `received` (PATCH).
+EDITABLE_FIELDS = (
+    "customer", "channel", "contact_name", "contact_phone", "delivery_address",
+    "requested_delivery_date", "special_terms",
+)
+
+
+def enqueue(task, *args) -> None:
+    """Queue a Celery task after commit; a broker that is down must not fail the request."""
+
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:  # noqa: BLE001 - any broker error: the scheduled sweep catches up
+            logger.exception("could not queue %s%r; the outbox sweep will deliver it", task.name, args)
+
+    transaction.on_commit(send)
+
+
+# --- intake (R4.1) ---------------------------------------------------------------
+def next_order_number(*, today: datetime.date | None = None) -> str:
+    """A unique, readable number (SO-2026-000042), never reused, safe under concurrency.
+
+    Must run inside the caller's transaction: the counter row stays locked until
+    commit, so two creations never take the same value, and a rolled-back
+    creation gives its value back only when nothing later has been committed.
+    """
+    year = (today or timezone.localdate()).year
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                OrderNumberSequence.objects.get_or_create(year=year)
+            break
+        except IntegrityError:  # a concurrent creation made the row first
+            continue
+    OrderNumberSequence.objects.filter(year=year).update(last=F("last") + 1)
+    last = OrderNumberSequence.objects.select_for_update().get(year=year).last
+    return f"SO-{year}-{last:06d}"
+
+
+def _validate_order_values(*, requested_delivery_date, lines) -> None:
+    errors: dict[str, list[str]] = {}
+    if requested_delivery_date is not None and requested_delivery_date < timezone.localdate():
+        errors["requested_delivery_date"] = [_("The requested delivery date may not be in the past.")]
+    if lines is not None:
+        if not lines:
+            errors["lines"] = [_("An order needs at least one line.")]
+        for i, line in enumerate(lines):
+            problems = []
+            if line["quantity"] <= 0:
+                problems.append(_("Line %(n)s: the quantity must be greater than zero.") % {"n": i + 1})
+            if line["unit_price"] < 0:
+                problems.append(_("Line %(n)s: the unit price may not be negative.") % {"n": i + 1})
+            if not str(line.get("specification", "")).strip():
+                problems.append(_("Line %(n)s: the specification is required.") % {"n": i + 1})
+            if problems:
+                errors.setdefault("lines", []).extend(problems)
+    if errors:
+        raise InvalidInput(_("The order has invalid values."), errors=errors)
+
+
+def _write_lines(order: Order, lines: list[dict]) -> None:
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                position=i + 1,
+                product=line["product"],
+                specification=str(line["specification"]).strip(),
+                quantity=Decimal(line["quantity"]),
+                unit_price=Decimal(line["unit_price"]),
+            )
+            for i, line in enumerate(lines)
+        ]
+    )
+    order.total_amount = sum(
+        ((Decimal(line["quantity"]) * Decimal(line["unit_price"])).quantize(Decimal("0.01")) for line in lines),
+        Decimal("0.00"),
+    )
+
+
+@transaction.atomic
+def create_order(
+    *,
+    user,
+    customer: Customer,
+    channel: str,
+    contact_name: str,
+    contact_phone: str,
+    delivery_address: str,
+    requested_delivery_date: datetime.date,
+    lines: list[dict],
+    special_terms: str = "",
+    assistant=None,
+) -> Order:
+    """Record a new order (R4.1). ``lines``: dicts of product, specification, quantity, unit_price."""
+    if not roles.may(user, "order.create"):
+        raise Forbidden()
+    _validate_order_values(requested_delivery_date=requested_delivery_date, lines=lines)
+    order = Order(
+        number=next_order_number(),
+        customer=customer,
+        channel=channel,
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(),
+        delivery_address=delivery_address.strip(),
+        requested_delivery_date=requested_delivery_date,
+        special_terms=(special_terms or "").strip(),
+        assistant=assistant or user,
+        created_by=user,
+    )
+    order.save()
+    _write_lines(order, lines)
+    order.save(update_fields=["total_amount"])
+    return order
+
+
+def _lock_visible_order(user, order_id) -> Order:
+    """Lock the order's row for this transaction; 404 if the user may not see it."""
+    try:
+        return visible_orders(user).select_for_update(of=("self",)).get(pk=order_id)
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def _display(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "pk"):
+        return str(value)
+    return str(value)
+
+
+def record_changes(*, order: Order, user, changes: dict[str, tuple]) -> None:
+    OrderChange.objects.bulk_create(
+        [
+            OrderChange(order=order, user=user, field=name, old_value=_display(old), new_value=_display(new))
+            for name, (old, new) in changes.items()
+        ]
+    )
+
+
+def _lines_summary(lines) -> str:
+    return "; ".join(
+        f"{line.product.sku if hasattr(line, 'product') else line['product'].sku} × "
+        f"{line.quantity if hasattr(line, 'quantity') else line['quantity']} @ "
+        f"{line.unit_price if hasattr(line, 'unit_price') else line['unit_price']}"
+        for line in lines
+    )
+
+
+@transaction.atomic
+def update_order(*, user, order_id, data: dict) -> Order:
+    """Change an order while it is `received` (field history recorded).
+
+    An edit after submission withdraws the submission and voids the joint-review
+    sign-offs of the round (R4.2: what was reviewed is no longer what stands).
+    """
+    order = _lock_visible_order(user, order_id)
+    if not roles.may(user, "order.edit", order):
+        raise Forbidden()
+    if order.state != State.RECEIVED:
+        raise Conflict(_("An order can be changed only while it is received."), code="not_editable")
+    lines = data.get("lines")
+    _validate_order_values(requested_delivery_date=data.get("requested_delivery_date"), lines=lines)
+    changes: dict[str, tuple] = {}
+    for name in EDITABLE_FIELDS:
+        if name in data:
+            old = getattr(order, name)
+            new = data[name]
+            if isinstance(new, str):
+                new = new.strip()
+            if old != new:
+                changes[name] = (old, new)
+                setattr(order, name, new)
+    if lines is not None:
+        old_lines = list(order.lines.select_related("product"))
+        old_summary = _lines_summary(old_lines)
+        order.lines.all().delete()
+        _write_lines(order, lines)
+        new_summary = _lines_summary(lines)
+        if old_summary != new_summary:
+            changes["lines"] = (old_summary, new_summary)
+    if not changes:
+        return order
+    if order.submitted_at is not None:
+        changes["submitted_at"] = (order.submitted_at, None)
+        order.submitted_at = None
+        order.review_round += 1
+    order.save()
+    record_changes(order=order, user=user, changes=changes)
+    return order
+
+
+@transaction.atomic
+def reassign_order(*, user, order_id, assistant) -> Order:
+    order = _lock_visible_order(user, order_id)
+    if not roles.may(user, "order.reassign", order):
+        raise Forbidden()
+    if not assistant.groups.filter(name=roles.Role.SALES_ASSISTANT).exists():
+        raise InvalidInput(errors={"assistant": [_("The new owner must be a sales assistant.")]})
+    if order.assistant_id != assistant.pk:
+        record_changes(order=order, user=user, changes={"assistant": (order.assistant, assistant)})
+        order.assistant = assistant
+        order.save(update_fields=["assistant", "updated_at"])
+    return order
+
+
+# --- the lifecycle (DESIGN §4) ----------------------------------------------------
+def available_transitions(*, user, order: Order) -> list[dict]:
+    """Each transition of the lifecycle with its target and whether the caller may run it now.
+
+    `allowed` means: the caller's role may, and the order's state allows it. The
+    conditions that need input are checked when it runs (400 naming them).
+    """
+    result = []
+    for name, method_name in TRANSITION_METHODS.items():
+        meta = getattr(order, method_name)._django_fsm
+        spec = meta.get_transition(order.state)
+        target = (spec or next(iter(meta.transitions.values()))).target
+        allowed = (
+            spec is not None
+            and not roles.is_read_only(user)
+            and spec.has_perm(order, user)
+        )
+        result.append({"name": name, "target": str(target), "allowed": bool(allowed)})
+    return result
+
+
+def run_transition(*, user, order_id, name: str, comment: str = "", data: dict | None = None,
+                   files: dict | None = None) -> Order:
+    """Run the lifecycle transition `name` on an order for `user` (see module docstring)."""
+    if name not in TRANSITION_METHODS:
+        raise NotFound(_("No such transition."), code="unknown_transition")
+    raw = dict(data or {})
+    raw.setdefault("comment", comment)
+    form = transition_form_class(name)(data=raw, files=files or None)
+    if not form.is_valid():
+        raise InvalidInput(_("The transition data is invalid."), errors=form.errors.get_json_data())
+    values = dict(form.cleaned_data)
+    comment = (values.pop("comment", "") or "").strip()
+    try:
+        with transaction.atomic():
+            order = _lock_visible_order(user, order_id)
+            method = getattr(order, TRANSITION_METHODS[name])
+            meta = method._django_fsm
+            spec = meta.get_transition(order.state)
+            if roles.is_read_only(user) or not roles.may_transition(user, name, order):
+                raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": name})
+            if spec is None:
+                raise Conflict(
+                    _("“%(name)s” is not allowed while the order is %(state)s.")
+                    % {"name": name, "state": order.get_state_display()},
+                    code="invalid_state",
+                )
+            if not spec.has_perm(order, user):
+                raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": name})
+            order._ctx = TransitionContext(user=user, comment=comment, data=values)
+            unmet = [
+                {"code": cond.code, "message": str(cond.message)}
+                for cond in spec.conditions
+                if not cond(order)
+            ]
+            if unmet:
+                raise ConditionsUnmet(unmet)
+            source = order.state
+            method(by=user, description=comment or None)
+            order.save()
+            _after_transition(order=order, name=name, user=user, comment=comment)
+            log = (
+                StateLog.objects.filter(
+                    object_id=order.pk, content_type=ContentType.objects.get_for_model(Order), transition=name
+                )
+                .order_by("-id")
+                .first()
+            )
+            order._ctx = None
+            from orders import tasks
+
+            enqueue(tasks.notify_transition, log.pk if log else None, order.pk, name, source, user.pk)
+    except ConcurrentTransition:
+        raise Conflict(_("Another change to this order won the race; reload and try again."),
+                       code="concurrent_transition") from None
+    return order
+
+
+def _after_transition(*, order: Order, name: str, user, comment: str) -> None:
+    """What a transition does beyond the order's own row, in the same transaction."""
+    if name == "reject_delivery":
+        from logistics.models import Shipment, ShipmentStatus
+        from production.models import ProductionIssue
+
+        ProductionIssue.objects.create(
+            order=order, kind=ProductionIssue.Kind.QUALITY, description=comment, opened_by=user
+        )
+        Shipment.objects.filter(order=order).exclude(status=ShipmentStatus.RETURNED).update(
+            status=ShipmentStatus.RETURNED
+        )
+
+
+# --- review helpers (R4.2) --------------------------------------------------------
+@transaction.atomic
+def record_signoff(*, user, order_id, decision: str, comment: str = "") -> Signoff:
+    """A joint-review sign-off by finance (finance_manager) or production (production_supervisor)."""
+    order = _lock_visible_order(user, order_id)
+    if not roles.may(user, "signoff", order):
+        raise Forbidden()
+    if decision not in Signoff.Decision.values:
+        raise InvalidInput(errors={"decision": [_("Choose approve or object.")]})
+    if order.state != State.RECEIVED or order.submitted_at is None:
+        raise Conflict(_("Sign-offs are taken while a submitted order awaits review."), code="invalid_state")
+    if not order.requires_joint_review:
+        raise Conflict(_("This order does not need a joint review."), code="no_joint_review")
+    if decision == Signoff.Decision.OBJECT and not comment.strip():
+        raise InvalidInput(errors={"comment": [_("An objection needs a comment.")]})
+    user_roles = roles.roles_of(user)
+    if roles.Role.FINANCE_MANAGER in user_roles and not user.is_superuser:
+        department = Signoff.Department.FINANCE
+    elif roles.Role.PRODUCTION_SUPERVISOR in user_roles and not user.is_superuser:
+        department = Signoff.Department.PRODUCTION
+    else:
+        raise Forbidden(_("Only a finance manager or a production supervisor signs a joint review."))
+    return Signoff.objects.create(
+        order=order, review_round=order.review_round, department=department, decision=decision,
+        comment=comment.strip(), user=user,
+    )
+
+
+@transaction.atomic
+def open_clarification(*, user, order_id, question: str) -> Clarification:
+    order = _lock_visible_order(user, order_id)
+    if not roles.may(user, "clarification.manage", order):
+        raise Forbidden()
+    if not question.strip():
+        raise InvalidInput(errors={"question": [_("This field is required.")]})
+    return Clarification.objects.create(order=order, question=question.strip(), raised_by=user)
+
+
+@transaction.atomic
+def resolve_clarification(*, user, clarification_id, resolution: str) -> Clarification:
+    try:
+        clarification = Clarification.objects.select_related("order").get(pk=clarification_id)
+    except (Clarification.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+    _lock_visible_order(user, clarification.order_id)
+    if not roles.may(user, "clarification.manage", clarification.order):
+        raise Forbidden()
+    if not resolution.strip():
+        raise InvalidInput(errors={"resolution": [_("This field is required.")]})
+    if clarification.resolved_at is not None:
+        raise Conflict(_("The clarification is already resolved."))
+    clarification.resolution = resolution.strip()
+    clarification.resolved_at = timezone.now()
+    clarification.save(update_fields=["resolution", "resolved_at"])
+    return clarification
+
+
+def product_by_id(product_id) -> Product:
+    try:
+        return Product.objects.get(pk=product_id, is_active=True)
+    except (Product.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("Unknown product.")) from None
