@@ -47,13 +47,15 @@ run: setup ## Run web (PORT, default 8000), Celery worker and beat; Ctrl-C stops
 # --- quality ----------------------------------------------------------------------
 # Tests run against whatever DATABASE_URL / CELERY_BROKER_URL the environment holds
 # (PostgreSQL and Redis in CI via .ci/run, SQLite and the embedded broker if unset).
+# make reports any failure as status 2; PYTEST_STATUS_FILE, if set, receives pytest's own status.
 test: export CELERY_TASK_ALWAYS_EAGER = true
 test: export DEBUG = false
 test: venv ## Lint, Django system check, migration check, pytest
 	$(BIN)/ruff check .
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@echo "$(BIN)/pytest $(PYTEST_ARGS)"; $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ -n "$$PYTEST_STATUS_FILE" ]; then echo $$rc > "$$PYTEST_STATUS_FILE"; fi; exit $$rc
 
 lint: venv ## ruff check + format check
 	$(BIN)/ruff check .

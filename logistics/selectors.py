@@ -10,5 +10,7 @@ def visible_shipments(user):
     return (
         Shipment.objects.filter(order__in=visible_orders(user))
         .select_related("order")
-        .prefetch_related(Prefetch("events", queryset=ShipmentEvent.objects.order_by("at", "id")))
+        .prefetch_related(
+            Prefetch("events", queryset=ShipmentEvent.objects.select_related("recorded_by").order_by("at", "id"))
+        )
     )

@@ -13,13 +13,16 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.db import OperationalError
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
-from rest_framework import exceptions, status
+from rest_framework import exceptions, permissions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from orderdesk import roles
 from orderdesk.errors import ConditionsUnmet, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -48,11 +51,11 @@ def exception_handler(exc, context):
             body["unmet"] = exc.unmet
         return Response(body, status=exc.status)
     if isinstance(exc, (ConcurrentTransition, TransitionNotAllowed)):
-        return Response({"detail": "The order changed meanwhile; reload and try again.", "code": "conflict"},
+        return Response({"detail": str(_("The order changed meanwhile; reload and try again.")), "code": "conflict"},
                         status=status.HTTP_409_CONFLICT)
     if isinstance(exc, OperationalError) and "lock" in str(exc).lower():
         logger.warning("lost a database race: %s", exc)
-        return Response({"detail": "The order is busy; try again.", "code": "conflict"},
+        return Response({"detail": str(_("The order is busy; try again.")), "code": "conflict"},
                         status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
@@ -65,10 +68,79 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": response.data}
+        response.data = {"detail": str(_("Invalid input.")), "code": "invalid", "errors": response.data}
         return response
     data = response.data if isinstance(response.data, dict) else {"detail": response.data}
     detail = data.get("detail", "")
     code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
     response.data = {**data, "detail": str(detail), "code": str(code)}
     return response
+
+
+# --- shared pieces of every endpoint -------------------------------------------------
+class NotReadOnlyRole(permissions.BasePermission):
+    """Read-only roles (the auditor) may read everything and change nothing (DESIGN §3, §5).
+
+    The services refuse such writes too; this answers 403 before any input is looked at.
+    """
+
+    message = _("Your role is read-only.")
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return not roles.is_read_only(request.user)
+
+
+#: The permissions of every OrderDesk endpoint but the token endpoint.
+API_PERMISSIONS = [permissions.IsAuthenticated, NotReadOnlyRole]
+
+
+class RoleFieldsMixin:
+    """Drops the fields a caller's roles may not see (R5.2, DESIGN §5) from a serializer.
+
+    Declare the field names per kind on the serializer; nested serializers read
+    the caller from the root serializer's context. Without a request (internal
+    use) or while the OpenAPI schema is generated, every field stays.
+    """
+
+    price_fields: tuple[str, ...] = ()
+    credit_fields: tuple[str, ...] = ()
+    contact_fields: tuple[str, ...] = ()
+    tracking_fields: tuple[str, ...] = ()
+
+    _checks = (
+        ("price_fields", roles.sees_prices),
+        ("credit_fields", roles.sees_credit),
+        ("contact_fields", roles.sees_customer_contact),
+        ("tracking_fields", roles.sees_tracking_url),
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        view = self.context.get("view")
+        request = self.context.get("request")
+        if request is None or getattr(view, "swagger_fake_view", False):
+            return fields
+        user = getattr(request, "user", None)
+        for attr, sees in self._checks:
+            if not sees(user):
+                for name in getattr(self, attr):
+                    fields.pop(name, None)
+        return fields
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown paths under the API answer JSON like every other error.
+
+    A GET that only lacks its trailing slash is redirected, as Django's APPEND_SLASH would.
+    """
+    if request.method in ("GET", "HEAD") and not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
+    return JsonResponse({"detail": str(_("Not found.")), "code": "not_found"}, status=status.HTTP_404_NOT_FOUND)

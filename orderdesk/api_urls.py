@@ -1,7 +1,35 @@
-from django.urls import path
+"""The REST API under /api/v1/ (DESIGN §6)."""
+
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from finance.api import views as finance
+from logistics.api import views as logistics
+from orderdesk.api import api_not_found
+from orders.api import views as orders
+from production.api import views as production
+
+router = SimpleRouter()
+router.register("customers", orders.CustomerViewSet, basename="customer")
+router.register("products", orders.ProductViewSet, basename="product")
+router.register("users", orders.UserViewSet, basename="user")
+router.register("orders", orders.OrderViewSet, basename="order")
+router.register("clarifications", orders.ClarificationViewSet, basename="clarification")
+router.register("notifications", orders.NotificationViewSet, basename="notification")
+router.register("workshops", production.WorkshopViewSet, basename="workshop")
+router.register("production/plans", production.PlanViewSet, basename="plan")
+router.register("production/progress", production.ProgressViewSet, basename="progress")
+router.register("production/issues", production.IssueViewSet, basename="issue")
+router.register("logistics/shipments", logistics.ShipmentViewSet, basename="shipment")
+router.register("finance/invoices", finance.InvoiceViewSet, basename="invoice")
+router.register("finance/payments", finance.PaymentViewSet, basename="payment")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("auth/token/", orders.TokenView.as_view(), name="api-token"),
+    *router.urls,
+    # Add new routes above this line: anything else under /api/v1/ answers a JSON 404.
+    re_path(r"^.*$", api_not_found),
 ]

@@ -154,6 +154,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # one name per choice set where several serializers share a field name
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStateEnum": "orders.models.State",
+        "NotificationKindEnum": "orders.models.Notification.Kind",
+        "HistoryKindEnum": "orders.api.serializers.HISTORY_KINDS",
+        "IssueKindEnum": "production.models.ProductionIssue.Kind",
+        "ShipmentStatusEnum": "logistics.models.ShipmentStatus",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------
@@ -164,9 +172,10 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
-    for _d in (_broker_dir, VAR_DIR / "celery" / "processed"):
+    for _d in (_broker_dir, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "control"):
         _d.mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -7,6 +7,8 @@ task), so a value is checked the same way everywhere.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.core.validators import FileExtensionValidator
 from django.utils import timezone
@@ -77,3 +79,100 @@ TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
 def transition_form_class(name: str) -> type[TransitionForm]:
     return TRANSITION_FORMS.get(name, TransitionForm)
 
+
+
+# --- pages ---------------------------------------------------------------------------
+# What a transition button says (DESIGN §4 order); the public names stay in the URLs.
+TRANSITION_LABELS = {
+    "submit": _("Submit for review"),
+    "return": _("Return to the assistant"),
+    "approve": _("Approve"),
+    "schedule": _("Schedule production"),
+    "start_production": _("Start production"),
+    "ship": _("Ship"),
+    "accept": _("Record acceptance"),
+    "reject_delivery": _("Reject delivery"),
+    "settle": _("Settle"),
+    "cancel": _("Cancel order"),
+}
+# Transitions that undo or stop work: their buttons are styled as dangerous.
+DANGEROUS_TRANSITIONS = frozenset({"return", "reject_delivery", "cancel"})
+# Transitions whose comment is required (DESIGN §6 "Transition data").
+COMMENT_REQUIRED = frozenset({"return", "reject_delivery", "cancel"})
+# Fields the page does not ask for (accept: recording the receipt states that the inspection passed).
+HIDDEN_TRANSITION_FIELDS = frozenset({"inspection_passed"})
+
+
+def use_html5_dates(form: forms.BaseForm) -> forms.BaseForm:
+    """Render the form's date fields as `<input type="date">` (ISO values, whatever the language)."""
+    for field in form.fields.values():
+        if isinstance(field, forms.DateField):
+            field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    return form
+
+
+def page_transition_form(name: str, *, data=None) -> TransitionForm:
+    """The form a transition button shows (bound again with what was posted after a failure)."""
+    form = use_html5_dates(transition_form_class(name)(data=data, auto_id=f"id_{name}_%s"))
+    form.fields["comment"].widget.attrs.update({"rows": 2})
+    if name in COMMENT_REQUIRED:
+        form.fields["comment"].label = _("Reason")
+        form.fields["comment"].widget.attrs["required"] = True
+    return form
+
+
+class OrderForm(forms.Form):
+    """The intake form (R4.1); its field names are the API's create names (DESIGN §6)."""
+
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=None, empty_label=_("Choose a customer"))
+    channel = forms.ChoiceField(label=_("Channel"), choices=())
+    contact_name = forms.CharField(label=_("Contact name"), max_length=100)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=50)
+    delivery_address = forms.CharField(label=_("Delivery address"), max_length=300)
+    requested_delivery_date = forms.DateField(label=_("Requested delivery date"))
+    special_terms = forms.CharField(
+        label=_("Special terms"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Special quality or delivery requirements; an order with special terms needs a joint review."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from orders.models import Channel, Customer
+
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.order_by("name")
+        self.fields["channel"].choices = [("", "---------"), *Channel.choices]
+        use_html5_dates(self)
+
+
+class OrderLineForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=None)
+    specification = forms.CharField(label=_("Specification"), max_length=300)
+    quantity = forms.DecimalField(label=_("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+    unit_price = forms.DecimalField(label=_("Unit price"), max_digits=14, decimal_places=2, min_value=Decimal("0"))
+
+    def __init__(self, *args, **kwargs):
+        from orders.selectors import products
+
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = products().order_by("sku")
+        for name in ("quantity", "unit_price"):
+            self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
+
+
+class BaseOrderLineFormSet(forms.BaseFormSet):
+    """Blank lines are ignored; at least one filled line is required."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not self.filled_lines():
+            raise forms.ValidationError(_("An order needs at least one line."), code="no_lines")
+
+    def filled_lines(self) -> list[dict]:
+        return [form.cleaned_data for form in self.forms if form.has_changed() and form.cleaned_data]
+
+
+OrderLineFormSet = forms.formset_factory(OrderLineForm, formset=BaseOrderLineFormSet, extra=3, max_num=100,
+                                         validate_max=True, absolute_max=100)
+LINES_PREFIX = "lines"

@@ -107,6 +107,9 @@ class OrderNumberSequence(models.Model):
         verbose_name = _("order number sequence")
         verbose_name_plural = _("order number sequences")
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
 
 @dataclass
 class TransitionContext:

@@ -23,11 +23,12 @@ from django_fsm_log.models import StateLog
 
 from orderdesk import roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, InvalidInput, NotFound
-from orders.forms import transition_form_class
+from orders.forms import TRANSITION_LABELS, transition_form_class
 from orders.models import (
     TRANSITION_METHODS,
     Clarification,
     Customer,
+    Notification,
     Order,
     OrderChange,
     OrderLine,
@@ -289,15 +290,15 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
             meta = method._django_fsm
             spec = meta.get_transition(order.state)
             if roles.is_read_only(user) or not roles.may_transition(user, name, order):
-                raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": name})
+                raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": TRANSITION_LABELS.get(name, name)})
             if spec is None:
                 raise Conflict(
                     _("“%(name)s” is not allowed while the order is %(state)s.")
-                    % {"name": name, "state": order.get_state_display()},
+                    % {"name": TRANSITION_LABELS.get(name, name), "state": order.get_state_display()},
                     code="invalid_state",
                 )
             if not spec.has_perm(order, user):
-                raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": name})
+                raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": TRANSITION_LABELS.get(name, name)})
             order._ctx = TransitionContext(user=user, comment=comment, data=values)
             unmet = [
                 {"code": cond.code, "message": str(cond.message)}
@@ -403,3 +404,15 @@ def product_by_id(product_id) -> Product:
         return Product.objects.get(pk=product_id, is_active=True)
     except (Product.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("Unknown product.")) from None
+
+
+# --- notifications (DESIGN §6) ------------------------------------------------------
+@transaction.atomic
+def mark_notifications_read(*, user, ids: list[int] | None = None) -> int:
+    """Mark the caller's unread notifications read (only those in ``ids`` if given); returns how many."""
+    if roles.is_read_only(user):
+        raise Forbidden()
+    unread = Notification.objects.filter(user=user, read=False)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read=True)

@@ -28,8 +28,11 @@ stop_all() {
     stopping=1
     echo
     echo "Stopping web, worker and beat..."
-    for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
-    # Give Celery its warm shutdown, then make sure nothing is left behind.
+    # runserver: its whole group (the autoreloader runs the server in a child);
+    # Celery: the main process only, which shuts its pool down itself (warm shutdown).
+    kill -TERM -- "-${pids[0]}" 2>/dev/null
+    for pid in "${pids[@]:1}"; do kill -TERM "$pid" 2>/dev/null; done
+    # Wait up to 10 s, then make sure nothing is left behind.
     for _ in $(seq 1 100); do
         alive=0
         for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done

@@ -1,0 +1,93 @@
+"""Admin of finance (R3.5, R4.5), held to the roles (see :mod:`orderdesk.admin_base`).
+
+Only roles that see prices see invoices and payments (production and logistics
+do not). Both are added through :mod:`finance.services`; nobody changes or
+deletes them. The `settle` transition is a button on the order's page.
+"""
+
+from django.contrib import admin
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from finance import services
+from finance.models import Invoice, Payment
+from finance.selectors import visible_invoices
+from orderdesk import roles
+from orderdesk.admin_base import ReadOnlyInline, RoleScopedAdmin
+
+MONEY_FIELDS = ("amount", "paid_amount", "outstanding")
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ("received_on", "amount", "reference", "recorded_by", "recorded_at")
+    price_fields = ("amount",)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(RoleScopedAdmin):
+    view_roles = roles.SEES_PRICES
+    add_action = "invoice.create"
+    add_fields = ("order", "amount", "due_date")
+    order_choice_states = services.INVOICE_STATES
+    list_display = (
+        "__str__",
+        "order",
+        "amount",
+        "paid_amount",
+        "outstanding",
+        "is_paid",
+        "due_date",
+        "issued_by",
+        "issued_at",
+    )
+    list_select_related = ("order", "issued_by")
+    search_fields = ("order__number",)
+    fields = ("order", "amount", "paid_amount", "outstanding", "due_date", "issued_by", "issued_at")
+    readonly_fields = ("outstanding",)
+    price_fields = MONEY_FIELDS
+    inlines = (PaymentInline,)
+
+    @admin.display(description=_("outstanding"))
+    def outstanding(self, obj):
+        return obj.outstanding if obj.pk else ""
+
+    @admin.display(description=_("paid"), boolean=True)
+    def is_paid(self, obj):
+        return obj.is_paid
+
+    def add_via_service(self, request, data):
+        return services.create_invoice(
+            user=request.user, order_id=data["order"].pk, amount=data["amount"], due_date=data["due_date"]
+        )
+
+
+@admin.register(Payment)
+class PaymentAdmin(RoleScopedAdmin):
+    view_roles = roles.SEES_PRICES
+    order_field = "invoice__order"
+    add_action = "payment.record"
+    add_fields = ("invoice", "amount", "received_on", "reference")
+    list_display = ("received_on", "invoice", "order", "amount", "reference", "recorded_by", "recorded_at")
+    list_select_related = ("invoice__order", "recorded_by")
+    search_fields = ("invoice__order__number", "reference")
+    fields = ("invoice", "amount", "received_on", "reference", "recorded_by", "recorded_at")
+    price_fields = ("amount",)
+
+    @admin.display(description=_("order"))
+    def order(self, obj):
+        return obj.invoice.order
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "invoice":
+            kwargs["queryset"] = visible_invoices(request.user).filter(paid_amount__lt=F("amount"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def add_via_service(self, request, data):
+        return services.record_payment(
+            user=request.user,
+            invoice_id=data["invoice"].pk,
+            amount=data["amount"],
+            received_on=data["received_on"],
+            reference=data["reference"],
+        )
