@@ -17,10 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-def condition(code: str, message):
+def condition(code: str, message, *, conflict: bool = False):
+    """Mark a condition; ``conflict=True`` means an unmet one is a 409 (a lost race), not a 400."""
+
     def deco(func):
         func.code = code
         func.message = message
+        func.conflict = conflict
         return func
 
     return deco
@@ -33,7 +36,7 @@ def earliest_feasible_date(order) -> datetime.date:
 
 
 # --- submit -----------------------------------------------------------------
-@condition("already_submitted", _("The order has already been submitted for review."))
+@condition("already_submitted", _("The order has already been submitted for review."), conflict=True)
 def not_yet_submitted(order) -> bool:
     return order.submitted_at is None
 
@@ -138,7 +141,7 @@ def plan_has_milestones(order) -> bool:
 def milestones_complete(order) -> bool:
     plan = _plan(order)
     if plan is None:
-        return False
+        return True  # `no_plan` names this already
     return not plan.milestones.filter(due_date__isnull=True).exists() and not plan.milestones.filter(
         responsible__isnull=True
     ).exists()
@@ -148,7 +151,7 @@ def milestones_complete(order) -> bool:
 def plan_meets_promise(order) -> bool:
     plan = _plan(order)
     if plan is None:
-        return False
+        return True  # `no_plan` names this already
     finish = plan.milestones.aggregate(m=Max("due_date"))["m"]
     if finish is None or order.promised_delivery_date is None or finish <= order.promised_delivery_date:
         return True

@@ -465,9 +465,20 @@ class Notification(models.Model):
         ORDER_SETTLED = "order_settled", _("Order settled")
         ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
         SIGNOFF_REQUESTED = "signoff_requested", _("Joint review sign-off requested")
+        SIGNOFF_RECORDED = "signoff_recorded", _("Joint review sign-off recorded")
+        CLARIFICATION_OPENED = "clarification_opened", _("Clarification opened")
+        ESCALATION = "escalation", _("Problem escalated")
+        PROGRESS_REPORTED = "progress_reported", _("Progress reported")
+        ISSUE_OPENED = "issue_opened", _("Production issue opened")
+        SHIPMENT_UPDATED = "shipment_updated", _("Shipment updated")
+        PAYMENT_RECEIVED = "payment_received", _("Payment received")
         ORDER_OVERDUE = "order_overdue", _("Order overdue")
         ORDER_AT_RISK = "order_at_risk", _("Order at risk")
+        ORDER_STALE = "order_stale", _("No progress reported")
         PAYMENT_OVERDUE = "payment_overdue", _("Payment overdue")
+        REVIEW_WAITING = "review_waiting", _("Review waiting too long")
+        ALERT_ESCALATED = "alert_escalated", _("Unresolved alert escalated")
+        COMPLAINT = "complaint", _("Complaint received")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
@@ -494,10 +505,15 @@ class Alert(models.Model):
     class Kind(models.TextChoices):
         OVERDUE = "overdue", _("Overdue")
         AT_RISK = "at_risk", _("At risk")
+        STALE = "stale", _("No progress reported")
+        PAYMENT_OVERDUE = "payment_overdue", _("Payment overdue")
+        REVIEW_WAITING = "review_waiting", _("Review waiting")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     fired_at = models.DateTimeField(_("fired at"), default=timezone.now)
+    # When an alert stays unresolved its escalation to the manager is sent once.
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:

@@ -141,6 +141,15 @@ def create_order(
     if not roles.may(user, "order.create"):
         raise Forbidden()
     _validate_order_values(requested_delivery_date=requested_delivery_date, lines=lines)
+    assistant = assistant or user
+    if assistant.pk != user.pk and not roles.may(user, "order.reassign"):
+        raise Forbidden(_("Only a sales manager records an order for another assistant."))
+    if roles.Role.SALES_ASSISTANT not in roles.roles_of(assistant):
+        # Only an assistant can run the assistant's check (submit) and the acceptance.
+        raise InvalidInput(
+            _("The order needs an owning sales assistant."),
+            errors={"assistant": [_("Choose the sales assistant who will own this order.")]},
+        )
     order = Order(
         number=next_order_number(),
         customer=customer,
@@ -150,7 +159,7 @@ def create_order(
         delivery_address=delivery_address.strip(),
         requested_delivery_date=requested_delivery_date,
         special_terms=(special_terms or "").strip(),
-        assistant=assistant or user,
+        assistant=assistant,
         created_by=user,
     )
     order.save()
@@ -300,13 +309,12 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
             if not spec.has_perm(order, user):
                 raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": TRANSITION_LABELS.get(name, name)})
             order._ctx = TransitionContext(user=user, comment=comment, data=values)
-            unmet = [
-                {"code": cond.code, "message": str(cond.message)}
-                for cond in spec.conditions
-                if not cond(order)
-            ]
-            if unmet:
-                raise ConditionsUnmet(unmet)
+            failed = [cond for cond in spec.conditions if not cond(order)]
+            if any(cond.conflict for cond in failed):
+                # e.g. a second `submit` that lost the race to the first
+                raise Conflict(str(next(c for c in failed if c.conflict).message), code="conflict")
+            if failed:
+                raise ConditionsUnmet([{"code": cond.code, "message": str(cond.message)} for cond in failed])
             source = order.state
             method(by=user, description=comment or None)
             order.save()

@@ -37,6 +37,11 @@ def _service_problems() -> list[str]:
     return problems
 
 
+def pytest_configure(config):
+    # whitenoise warns on every request when `collectstatic` has not run; the tests serve no static files
+    config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
+
+
 def pytest_sessionstart(session):
     if os.environ.get("ORDERDESK_REQUIRE_SERVICES") != "1":
         return

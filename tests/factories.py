@@ -122,8 +122,7 @@ class WorkshopFactory(factory.django.DjangoModelFactory):
 
 # --- orders through the services -------------------------------------------------------
 # The lifecycle path, in order: each state and the transition that reaches it.
-PATH = [State.RECEIVED, State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED, State.ACCEPTED,
-        State.SETTLED]
+PATH = [State.RECEIVED, State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED, State.ACCEPTED, State.SETTLED]
 
 
 class Cast:
@@ -140,8 +139,16 @@ class Cast:
         return self._users[role]
 
 
-def order_payload(*, customer=None, products=None, lines=None, requested_delivery_date=None, special_terms="",
-                  quantity=Decimal("10"), unit_price=Decimal("100.00")) -> dict:
+def order_payload(
+    *,
+    customer=None,
+    products=None,
+    lines=None,
+    requested_delivery_date=None,
+    special_terms="",
+    quantity=Decimal("10"),
+    unit_price=Decimal("100.00"),
+) -> dict:
     """Keyword arguments of `create_order` (without the user)."""
     customer = customer or CustomerFactory()
     if lines is None:
@@ -170,19 +177,24 @@ def plan_order(order, cast, *, workshop=None, milestones=None):
     if milestones is None:
         milestones = [
             {"name": "materials", "due_date": min(days(3), promised), "responsible": cast.production_worker},
-            {"name": "assembly", "due_date": promised - datetime.timedelta(days=2),
-             "responsible": cast.production_supervisor},
+            {
+                "name": "assembly",
+                "due_date": promised - datetime.timedelta(days=2),
+                "responsible": cast.production_supervisor,
+            },
         ]
-    return production.create_plan(user=cast.production_supervisor, order_id=order.pk, workshop=workshop,
-                                   milestones=milestones)
+    return production.create_plan(
+        user=cast.production_supervisor, order_id=order.pk, workshop=workshop, milestones=milestones
+    )
 
 
 def make_ready(order, cast):
     from production import services as production
 
     plan = order.production_plan
-    production.update_readiness(user=cast.production_supervisor, plan_id=plan.pk, materials_ready=True,
-                                equipment_ready=True)
+    production.update_readiness(
+        user=cast.production_supervisor, plan_id=plan.pk, materials_ready=True, equipment_ready=True
+    )
 
 
 def complete_production(order, cast):
@@ -195,8 +207,13 @@ def complete_production(order, cast):
 def record_shipment(order, cast):
     from logistics import services as logistics
 
-    return logistics.create_shipment(user=cast.logistics_specialist, order_id=order.pk, carrier="SF Express",
-                                     tracking_number=f"SF{order.pk:010d}", expected_arrival=days(5))
+    return logistics.create_shipment(
+        user=cast.logistics_specialist,
+        order_id=order.pk,
+        carrier="SF Express",
+        tracking_number=f"SF{order.pk:010d}",
+        expected_arrival=days(5),
+    )
 
 
 def receipt_data(**overrides) -> dict:
@@ -208,11 +225,17 @@ def receipt_data(**overrides) -> dict:
 def invoice_and_pay(order, cast, *, pay=True, amount=None):
     from finance import services as finance
 
-    invoice = finance.create_invoice(user=cast.finance_specialist, order_id=order.pk,
-                                     amount=amount or order.total_amount, due_date=days(30))
+    invoice = finance.create_invoice(
+        user=cast.finance_specialist, order_id=order.pk, amount=amount or order.total_amount, due_date=days(30)
+    )
     if pay:
-        finance.record_payment(user=cast.finance_specialist, invoice_id=invoice.pk, amount=invoice.amount,
-                               received_on=today(), reference=f"BANK-{invoice.pk}")
+        finance.record_payment(
+            user=cast.finance_specialist,
+            invoice_id=invoice.pk,
+            amount=invoice.amount,
+            received_on=today(),
+            reference=f"BANK-{invoice.pk}",
+        )
     return invoice
 
 
@@ -239,8 +262,15 @@ def prepare(order, name: str, cast) -> Order:
     return Order.objects.get(pk=order.pk)
 
 
-def make_order(state: str = State.RECEIVED, *, assistant=None, submitted: bool = False, ready_for: str | None = None,
-               cast: Cast | None = None, **payload) -> Order:
+def make_order(
+    state: str = State.RECEIVED,
+    *,
+    assistant=None,
+    submitted: bool = False,
+    ready_for: str | None = None,
+    cast: Cast | None = None,
+    **payload,
+) -> Order:
     """An order in `state`, reached through the services as the right users.
 
     ``assistant``: the owning sales assistant (default: user `sales_assistant`).

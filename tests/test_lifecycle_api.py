@@ -20,8 +20,15 @@ from tests.factories import PASSWORD, days, today
 from tests.utils import call, results
 
 ROLE_USERS = [
-    "sales_assistant", "sales_manager", "production_supervisor", "production_worker", "logistics_supervisor",
-    "logistics_specialist", "finance_manager", "finance_specialist", "auditor",
+    "sales_assistant",
+    "sales_manager",
+    "production_supervisor",
+    "production_worker",
+    "logistics_supervisor",
+    "logistics_specialist",
+    "finance_manager",
+    "finance_specialist",
+    "auditor",
 ]
 
 
@@ -44,8 +51,8 @@ def world(transactional_db):
     return {"users": users, "customer": customer, "products": products, "workshop": workshop, "clients": clients}
 
 
-def create_order_via_api(client, world, *, unit_prices=("120.50", "80.00"), quantities=("10", "5"),
-                         special_terms=""):
+def create_order_via_api(client, world, *, unit_prices=("120.50", "80.00"), quantities=("10", "5"), special_terms="",
+                         assistant=None):
     customers = results(call(client, "get", "/customers/", expect=200))
     customer = next(c for c in customers if c["name"] == "Shanghai Precision Parts")
     assert "credit_limit" in customer and "open_exposure" in customer  # sales sees credit data
@@ -61,6 +68,7 @@ def create_order_via_api(client, world, *, unit_prices=("120.50", "80.00"), quan
         "delivery_address": "88 Harbour Road, Shanghai",
         "requested_delivery_date": days(lead + 10).isoformat(),
         "special_terms": special_terms,
+        **({"assistant": assistant.pk} if assistant else {}),
         "lines": [
             {"product": product.pk, "specification": f"spec {i}", "quantity": qty, "unit_price": price}
             for i, (product, qty, price) in enumerate(zip(world["products"], quantities, unit_prices, strict=True))
@@ -82,8 +90,9 @@ def notification_kinds(client, order_id) -> list[str]:
 @pytest.mark.django_db(transaction=True)
 def test_token_auth_is_required_and_checks_the_password(world):
     assert APIClient().get("/api/v1/orders/").status_code in (401, 403)
-    response = APIClient().post("/api/v1/auth/token/", {"username": "sales_assistant", "password": "wrong"},
-                                format="json")
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "sales_assistant", "password": "wrong"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"]
     bad = APIClient()
@@ -120,51 +129,114 @@ def test_the_whole_lifecycle_through_the_api(world):
     # review (R4.2)
     transition(c["sales_assistant"], order_id, "submit", comment="checked with the customer")
     promised = days(40).isoformat()
-    body = transition(c["sales_manager"], order_id, "approve", comment="good customer",
-                      promised_delivery_date=promised)
+    body = transition(c["sales_manager"], order_id, "approve", comment="good customer", promised_delivery_date=promised)
     assert body["state"] == "reviewed" and body["promised_delivery_date"] == promised
 
     # scheduling (R4.3)
-    plan = call(c["production_supervisor"], "post", "/production/plans/", {
-        "order": order_id,
-        "workshop": world["workshop"].pk,
-        "milestones": [
-            {"name": "Materials in", "due_date": days(5).isoformat(), "responsible": workers[0]["id"]},
-            {"name": "Assembly done", "due_date": days(30).isoformat(), "responsible": u["production_supervisor"].pk},
-        ],
-    }, expect=201)
+    plan = call(
+        c["production_supervisor"],
+        "post",
+        "/production/plans/",
+        {
+            "order": order_id,
+            "workshop": world["workshop"].pk,
+            "milestones": [
+                {"name": "Materials in", "due_date": days(5).isoformat(), "responsible": workers[0]["id"]},
+                {
+                    "name": "Assembly done",
+                    "due_date": days(30).isoformat(),
+                    "responsible": u["production_supervisor"].pk,
+                },
+            ],
+        },
+        expect=201,
+    )
     assert len(plan["milestones"]) == 2
     transition(c["production_supervisor"], order_id, "schedule", comment="planned")
-    plan = call(c["production_supervisor"], "patch", f"/production/plans/{plan['id']}/",
-                {"materials_ready": True, "equipment_ready": True}, expect=200)
+    plan = call(
+        c["production_supervisor"],
+        "patch",
+        f"/production/plans/{plan['id']}/",
+        {"materials_ready": True, "equipment_ready": True},
+        expect=200,
+    )
     assert plan["materials_ready"] and plan["equipment_ready"]
     transition(c["production_supervisor"], order_id, "start_production", comment="go")
 
     # execution (R4.4)
-    call(c["production_worker"], "post", "/production/progress/",
-         {"order": order_id, "percent_complete": 40, "note": "frames welded"}, expect=201)
+    call(
+        c["production_worker"],
+        "post",
+        "/production/progress/",
+        {"order": order_id, "percent_complete": 40, "note": "frames welded"},
+        expect=201,
+    )
     transition(c["logistics_specialist"], order_id, "ship", expect=400)  # not complete yet
-    call(c["production_worker"], "post", "/production/progress/",
-         {"order": order_id, "percent_complete": 100, "note": "done"}, expect=201)
-    shipment = call(c["logistics_specialist"], "post", "/logistics/shipments/", {
-        "order": order_id, "carrier": "SF Express", "tracking_number": "SF123456789",
-        "expected_arrival": days(3).isoformat(),
-    }, expect=201)
-    call(c["logistics_specialist"], "post", f"/logistics/shipments/{shipment['id']}/events/",
-         {"status": "picked_up", "location": "Factory gate", "note": "loaded"}, expect=201)
+    call(
+        c["production_worker"],
+        "post",
+        "/production/progress/",
+        {"order": order_id, "percent_complete": 100, "note": "done"},
+        expect=201,
+    )
+    shipment = call(
+        c["logistics_specialist"],
+        "post",
+        "/logistics/shipments/",
+        {
+            "order": order_id,
+            "carrier": "SF Express",
+            "tracking_number": "SF123456789",
+            "expected_arrival": days(3).isoformat(),
+        },
+        expect=201,
+    )
+    call(
+        c["logistics_specialist"],
+        "post",
+        f"/logistics/shipments/{shipment['id']}/events/",
+        {"status": "picked_up", "location": "Factory gate", "note": "loaded"},
+        expect=201,
+    )
     transition(c["logistics_supervisor"], order_id, "ship", comment="on its way")
-    call(c["logistics_specialist"], "post", f"/logistics/shipments/{shipment['id']}/events/",
-         {"status": "delivered", "location": "Harbour Road"}, expect=201)
+    call(
+        c["logistics_specialist"],
+        "post",
+        f"/logistics/shipments/{shipment['id']}/events/",
+        {"status": "delivered", "location": "Harbour Road"},
+        expect=201,
+    )
 
     # delivery and settlement (R4.5)
-    transition(c["sales_assistant"], order_id, "accept", comment="inspected, fine", signed_by="Ms. Wang",
-               signed_on=today().isoformat(), receipt_reference="SIGNED-42")
-    invoice = call(c["finance_specialist"], "post", "/finance/invoices/",
-                   {"order": order_id, "amount": "1605.00", "due_date": days(30).isoformat()}, expect=201)
+    transition(
+        c["sales_assistant"],
+        order_id,
+        "accept",
+        comment="inspected, fine",
+        signed_by="Ms. Wang",
+        signed_on=today().isoformat(),
+        receipt_reference="SIGNED-42",
+    )
+    invoice = call(
+        c["finance_specialist"],
+        "post",
+        "/finance/invoices/",
+        {"order": order_id, "amount": "1605.00", "due_date": days(30).isoformat()},
+        expect=201,
+    )
     transition(c["finance_manager"], order_id, "settle", expect=400)  # not paid yet
-    call(c["finance_specialist"], "post", "/finance/payments/", {
-        "invoice": invoice["id"], "amount": "1605.00", "received_on": today().isoformat(), "reference": "BANK-1",
-    }, expect=201)
+    call(
+        c["finance_specialist"],
+        "post",
+        "/finance/payments/",
+        {
+            "invoice": invoice["id"],
+            "amount": "1605.00",
+            "received_on": today().isoformat(),
+            "reference": "BANK-1",
+        },
+        expect=201,
+    )
     body = transition(c["finance_manager"], order_id, "settle", comment="paid in full")
     assert body["state"] == "settled"
 
@@ -177,15 +249,31 @@ def test_the_whole_lifecycle_through_the_api(world):
     history = call(c["sales_assistant"], "get", f"/orders/{order_id}/history/", expect=200)
     steps = [e for e in history if e["kind"] == "transition"]
     assert [e["transition"] for e in steps] == [
-        "submit", "approve", "schedule", "start_production", "ship", "accept", "settle"
+        "submit",
+        "approve",
+        "schedule",
+        "start_production",
+        "ship",
+        "accept",
+        "settle",
     ]
     assert [(e["source_state"], e["state"]) for e in steps] == [
-        ("received", "received"), ("received", "reviewed"), ("reviewed", "scheduled"), ("scheduled", "producing"),
-        ("producing", "shipped"), ("shipped", "accepted"), ("accepted", "settled"),
+        ("received", "received"),
+        ("received", "reviewed"),
+        ("reviewed", "scheduled"),
+        ("scheduled", "producing"),
+        ("producing", "shipped"),
+        ("shipped", "accepted"),
+        ("accepted", "settled"),
     ]
     assert [e["by"] for e in steps] == [
-        "sales_assistant", "sales_manager", "production_supervisor", "production_supervisor",
-        "logistics_supervisor", "sales_assistant", "finance_manager",
+        "sales_assistant",
+        "sales_manager",
+        "production_supervisor",
+        "production_supervisor",
+        "logistics_supervisor",
+        "sales_assistant",
+        "finance_manager",
     ]
     assert steps[1]["comment"] == "good customer"
     stamps = [e["at"] for e in history]
@@ -196,7 +284,11 @@ def test_the_whole_lifecycle_through_the_api(world):
     # notifications went to the right people (after commit)
     assert notification_kinds(c["sales_manager"], order_id) == ["review_requested"]
     assert set(notification_kinds(c["sales_assistant"], order_id)) == {
-        "order_approved", "order_scheduled", "production_started", "order_shipped", "order_settled",
+        "order_approved",
+        "order_scheduled",
+        "production_started",
+        "order_shipped",
+        "order_settled",
     }
     assert notification_kinds(c["production_supervisor"], order_id) == ["order_approved"]
     assert notification_kinds(c["logistics_supervisor"], order_id) == ["order_scheduled"]
@@ -242,17 +334,26 @@ def test_joint_review_signoffs_and_edit_voiding_them(world, settings):
     call(c["auditor"], "post", f"/orders/{order_id}/signoffs/", {"decision": "approve"}, expect=403)
     call(c["finance_manager"], "post", f"/orders/{order_id}/signoffs/", {"decision": "maybe"}, expect=400)
 
-    call(c["finance_manager"], "post", f"/orders/{order_id}/signoffs/",
-         {"decision": "approve", "comment": "terms fine"}, expect=201)
+    call(
+        c["finance_manager"],
+        "post",
+        f"/orders/{order_id}/signoffs/",
+        {"decision": "approve", "comment": "terms fine"},
+        expect=201,
+    )
     body = transition(c["sales_manager"], order_id, "approve", expect=400, comment="ok")
     assert [u["code"] for u in body["unmet"]] == ["joint_review_incomplete"]
-    call(c["production_supervisor"], "post", f"/orders/{order_id}/signoffs/",
-         {"decision": "approve", "comment": "capacity ok"}, expect=201)
+    call(
+        c["production_supervisor"],
+        "post",
+        f"/orders/{order_id}/signoffs/",
+        {"decision": "approve", "comment": "capacity ok"},
+        expect=201,
+    )
     assert Signoff.objects.filter(order_id=order_id, review_round=1).count() == 2
 
     # an edit after the sign-offs voids them (and withdraws the submission)
-    call(c["sales_assistant"], "patch", f"/orders/{order_id}/", {"delivery_address": "1 New Dock, Ningbo"},
-         expect=200)
+    call(c["sales_assistant"], "patch", f"/orders/{order_id}/", {"delivery_address": "1 New Dock, Ningbo"}, expect=200)
     body = transition(c["sales_manager"], order_id, "approve", expect=400, comment="ok")
     assert "not_submitted" in [u["code"] for u in body["unmet"]]
     transition(c["sales_assistant"], order_id, "submit")
@@ -294,8 +395,9 @@ def test_credit_limit_and_override_through_the_api(world):
     assert [u["code"] for u in body["unmet"]] == ["credit_limit_exceeded"]
     assert Order.objects.get(pk=order["id"]).state == "received"
 
-    body = transition(c["sales_manager"], order["id"], "approve", override_credit=True,
-                      comment="strategic customer, CFO agreed")
+    body = transition(
+        c["sales_manager"], order["id"], "approve", override_credit=True, comment="strategic customer, CFO agreed"
+    )
     assert body["state"] == "reviewed"
     assert body["credit_override_reason"] == "strategic customer, CFO agreed"
     # the approved order now counts against the customer's exposure
@@ -308,10 +410,9 @@ def test_credit_limit_and_override_through_the_api(world):
 def test_self_approval_is_refused_through_the_api(world):
     c = world["clients"]
     u = world["users"]
-    # the manager records an order for a key customer and hands it to the assistant
-    order = create_order_via_api(c["sales_manager"], world)
-    call(c["sales_manager"], "post", f"/orders/{order['id']}/reassign/", {"assistant": u["sales_assistant"].pk},
-         expect=200)
+    # the manager records an order for a key customer, owned by the assistant
+    order = create_order_via_api(c["sales_manager"], world, assistant=u["sales_assistant"])
+    assert order["assistant"] == u["sales_assistant"].pk
     transition(c["sales_assistant"], order["id"], "submit")
     body = transition(c["sales_manager"], order["id"], "approve", expect=400, comment="mine")
     assert [x["code"] for x in body["unmet"]] == ["self_approval"]

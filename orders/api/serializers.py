@@ -146,6 +146,16 @@ class OrderWriteSerializer(serializers.Serializer):
     requested_delivery_date = serializers.DateField()
     special_terms = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     lines = OrderLineInputSerializer(many=True, allow_empty=False)
+    # Who owns the order (create only; later changes go through `reassign/`). Default: the creator.
+    assistant = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False,
+        help_text=_("The owning sales assistant (create only; defaults to the creator)."),
+    )
+
+    def validate(self, attrs):
+        if self.partial and "assistant" in attrs:
+            raise serializers.ValidationError({"assistant": [_("Use reassign/ to change the owner.")]})
+        return attrs
 
     def validate_requested_delivery_date(self, value):
         if value < timezone.localdate():

@@ -24,8 +24,9 @@ def cast(db):
 
 
 def invoice(cast, order, amount, user=None):
-    return services.create_invoice(user=user or cast.finance_specialist, order_id=order.pk, amount=Decimal(amount),
-                                   due_date=days(30))
+    return services.create_invoice(
+        user=user or cast.finance_specialist, order_id=order.pk, amount=Decimal(amount), due_date=days(30)
+    )
 
 
 def pay(cast, inv, amount, **kw):
@@ -46,17 +47,23 @@ def test_invoices_may_not_exceed_the_order_total(cast):
     assert Invoice.objects.filter(order=order).count() == 2
 
 
-@pytest.mark.parametrize(("state", "error"), [("received", Conflict), ("settled", Conflict),
-                                              ("cancelled", Conflict)])
+@pytest.mark.parametrize(("state", "error"), [("received", Conflict), ("settled", Conflict), ("cancelled", Conflict)])
 def test_invoices_between_approval_and_settlement(cast, state, error):
     order = make_order(state, cast=cast)
     with pytest.raises(error):
         invoice(cast, order, "1.00")
 
 
-@pytest.mark.parametrize(("role", "error"), [("sales_manager", Forbidden), ("owner", Forbidden),
-                                             ("production_supervisor", Forbidden), ("auditor", Forbidden),
-                                             ("logistics_supervisor", Forbidden)])
+@pytest.mark.parametrize(
+    ("role", "error"),
+    [
+        ("sales_manager", Forbidden),
+        ("owner", Forbidden),
+        ("production_supervisor", Forbidden),
+        ("auditor", Forbidden),
+        ("logistics_supervisor", Forbidden),
+    ],
+)
 def test_only_finance_invoices(cast, role, error):
     order = make_order("accepted", cast=cast)
     with pytest.raises(error):
@@ -84,11 +91,13 @@ def test_payments_keep_paid_amount_and_refuse_bad_values(cast):
             pay(cast, inv, amount, **data)
         assert field in exc.value.errors
     with pytest.raises(Forbidden):
-        services.record_payment(user=cast.sales_manager, invoice_id=inv.pk, amount=Decimal("1"),
-                                received_on=today(), reference="x")
+        services.record_payment(
+            user=cast.sales_manager, invoice_id=inv.pk, amount=Decimal("1"), received_on=today(), reference="x"
+        )
     with pytest.raises(NotFound):
-        services.record_payment(user=cast.finance_specialist, invoice_id=999999, amount=Decimal("1"),
-                                received_on=today(), reference="x")
+        services.record_payment(
+            user=cast.finance_specialist, invoice_id=999999, amount=Decimal("1"), received_on=today(), reference="x"
+        )
     pay(cast, inv, "700.00")
     inv.refresh_from_db()
     assert inv.is_paid and Payment.objects.filter(invoice=inv).count() == 2
@@ -114,19 +123,43 @@ def test_open_exposure_is_unpaid_open_orders(cast):
 def test_invoice_and_payment_endpoints(cast, api_client_for):
     order = make_order("accepted", cast=cast)
     client = api_client_for(cast.finance_specialist)
-    call(client, "post", "/finance/invoices/", {"order": order.pk, "amount": "2000.00", "due_date": "2099-01-01"},
-         expect=400)
-    call(api_client_for(cast.production_supervisor), "post", "/finance/invoices/",
-         {"order": order.pk, "amount": "1.00", "due_date": "2099-01-01"}, expect=403)
-    inv = call(client, "post", "/finance/invoices/",
-               {"order": order.pk, "amount": "1000.00", "due_date": days(30).isoformat()}, expect=201)
+    call(
+        client,
+        "post",
+        "/finance/invoices/",
+        {"order": order.pk, "amount": "2000.00", "due_date": "2099-01-01"},
+        expect=400,
+    )
+    call(
+        api_client_for(cast.production_supervisor),
+        "post",
+        "/finance/invoices/",
+        {"order": order.pk, "amount": "1.00", "due_date": "2099-01-01"},
+        expect=403,
+    )
+    inv = call(
+        client,
+        "post",
+        "/finance/invoices/",
+        {"order": order.pk, "amount": "1000.00", "due_date": days(30).isoformat()},
+        expect=201,
+    )
     assert Decimal(inv["outstanding"]) == Decimal("1000.00") and inv["is_paid"] is False
-    call(client, "post", "/finance/payments/", {"invoice": inv["id"], "amount": "1000.01",
-                                                "received_on": today().isoformat(), "reference": "B"}, expect=400)
-    call(client, "post", "/finance/payments/", {"invoice": inv["id"], "amount": "1000.00",
-                                                "received_on": today().isoformat(), "reference": "B"}, expect=201)
+    call(
+        client,
+        "post",
+        "/finance/payments/",
+        {"invoice": inv["id"], "amount": "1000.01", "received_on": today().isoformat(), "reference": "B"},
+        expect=400,
+    )
+    call(
+        client,
+        "post",
+        "/finance/payments/",
+        {"invoice": inv["id"], "amount": "1000.00", "received_on": today().isoformat(), "reference": "B"},
+        expect=201,
+    )
     listed = results(call(client, "get", "/finance/invoices/", {"order": order.pk}, expect=200))
     assert listed[0]["is_paid"] is True
-    body = call(api_client_for(cast.finance_manager), "post", f"/orders/{order.pk}/transitions/settle/", {},
-                expect=200)
+    body = call(api_client_for(cast.finance_manager), "post", f"/orders/{order.pk}/transitions/settle/", {}, expect=200)
     assert body["state"] == "settled"

@@ -40,8 +40,15 @@ def test_shipment_needs_carrier_and_tracking_number(cast, missing):
     assert not Shipment.objects.exists()
 
 
-@pytest.mark.parametrize(("role", "error"), [("production_supervisor", Forbidden), ("owner", Forbidden),
-                                             ("finance_manager", Forbidden), ("auditor", Forbidden)])
+@pytest.mark.parametrize(
+    ("role", "error"),
+    [
+        ("production_supervisor", Forbidden),
+        ("owner", Forbidden),
+        ("finance_manager", Forbidden),
+        ("auditor", Forbidden),
+    ],
+)
 def test_only_logistics_manages_shipments(cast, role, error):
     order = make_order("producing", cast=cast)
     with pytest.raises(error):
@@ -49,8 +56,10 @@ def test_only_logistics_manages_shipments(cast, role, error):
     assert not Shipment.objects.exists()
 
 
-@pytest.mark.parametrize(("state", "error"), [("received", NotFound), ("reviewed", NotFound),
-                                              ("scheduled", Conflict), ("accepted", Conflict)])
+@pytest.mark.parametrize(
+    ("state", "error"),
+    [("received", NotFound), ("reviewed", NotFound), ("scheduled", Conflict), ("accepted", Conflict)],
+)
 def test_shipments_only_once_in_production(cast, state, error):
     order = make_order(state, cast=cast)
     with pytest.raises(error):
@@ -60,8 +69,13 @@ def test_shipments_only_once_in_production(cast, state, error):
 def test_events_keep_the_status_current(cast):
     order = make_order("producing", cast=cast)
     shipment = ship(cast, order)
-    services.add_event(user=cast.logistics_supervisor, shipment_id=shipment.pk, status="in_transit",
-                       location=" Hangzhou ", note="on the road")
+    services.add_event(
+        user=cast.logistics_supervisor,
+        shipment_id=shipment.pk,
+        status="in_transit",
+        location=" Hangzhou ",
+        note="on the road",
+    )
     shipment.refresh_from_db()
     assert shipment.status == "in_transit"
     last = shipment.events.order_by("-id").first()
@@ -89,22 +103,42 @@ def test_a_rejected_delivery_returns_the_shipment(cast):
 def test_shipment_endpoints(cast, api_client_for):
     order = make_order("producing", cast=cast)
     client = api_client_for(cast.logistics_specialist)
-    call(client, "post", "/logistics/shipments/", {"order": order.pk, "carrier": "", "tracking_number": "1"},
-         expect=400)
-    call(api_client_for(cast.production_supervisor), "post", "/logistics/shipments/",
-         {"order": order.pk, "carrier": "EMS", "tracking_number": "1"}, expect=403)
-    shipment = call(client, "post", "/logistics/shipments/",
-                    {"order": order.pk, "carrier": "EMS", "tracking_number": "EA123", "expected_arrival": None},
-                    expect=201)
+    call(
+        client, "post", "/logistics/shipments/", {"order": order.pk, "carrier": "", "tracking_number": "1"}, expect=400
+    )
+    call(
+        api_client_for(cast.production_supervisor),
+        "post",
+        "/logistics/shipments/",
+        {"order": order.pk, "carrier": "EMS", "tracking_number": "1"},
+        expect=403,
+    )
+    shipment = call(
+        client,
+        "post",
+        "/logistics/shipments/",
+        {"order": order.pk, "carrier": "EMS", "tracking_number": "EA123", "expected_arrival": None},
+        expect=201,
+    )
     assert shipment["status"] == "preparing" and [e["status"] for e in shipment["events"]] == ["preparing"]
     call(client, "post", f"/logistics/shipments/{shipment['id']}/events/", {"status": "nowhere"}, expect=400)
-    event = call(client, "post", f"/logistics/shipments/{shipment['id']}/events/",
-                 {"status": "in_transit", "location": "Wuxi"}, expect=201)
+    event = call(
+        client,
+        "post",
+        f"/logistics/shipments/{shipment['id']}/events/",
+        {"status": "in_transit", "location": "Wuxi"},
+        expect=201,
+    )
     assert event["status"] == "in_transit"
     listed = call(client, "get", "/logistics/shipments/", {"order": order.pk}, expect=200)
     assert listed["results"][0]["status"] == "in_transit"
     # the owner sees the tracking of their order, another assistant does not
     other = factories.user_with_role("sales_assistant", "sales_assistant2")
     assert call(api_client_for(other), "get", "/logistics/shipments/", expect=200)["results"] == []
-    call(api_client_for(other), "post", f"/logistics/shipments/{shipment['id']}/events/",
-         {"status": "arrived"}, expect=404)
+    call(
+        api_client_for(other),
+        "post",
+        f"/logistics/shipments/{shipment['id']}/events/",
+        {"status": "arrived"},
+        expect=404,
+    )

@@ -108,15 +108,27 @@ BAD_CREATES = [
     ("customer-unknown", _set(("customer",), 99999999), "customer"),
     ("customer-null", _set(("customer",), None), "customer"),
     ("date-tomorrow-word", _set(("requested_delivery_date",), "tomorrow"), "requested_delivery_date"),
-    ("date-past", _set(("requested_delivery_date",), (today() - datetime.timedelta(days=1)).isoformat()),
-     "requested_delivery_date"),
+    (
+        "date-past",
+        _set(("requested_delivery_date",), (today() - datetime.timedelta(days=1)).isoformat()),
+        "requested_delivery_date",
+    ),
     ("date-impossible", _set(("requested_delivery_date",), "2031-02-30"), "requested_delivery_date"),
     ("channel-unknown", _set(("channel",), "pigeon"), "channel"),
     ("contact-name-blank", _set(("contact_name",), ""), "contact_name"),
     ("contact-name-too-long", _set(("contact_name",), "x" * 500), "contact_name"),
-    *[(f"missing-{key}", _drop(key), key) for key in (
-        "customer", "channel", "contact_name", "contact_phone", "delivery_address", "requested_delivery_date", "lines",
-    )],
+    *[
+        (f"missing-{key}", _drop(key), key)
+        for key in (
+            "customer",
+            "channel",
+            "contact_name",
+            "contact_phone",
+            "delivery_address",
+            "requested_delivery_date",
+            "lines",
+        )
+    ],
 ]
 
 
@@ -197,19 +209,41 @@ def _post_transition(client, order, name, data, **kwargs):
 @pytest.mark.parametrize(
     ("state", "actor", "name", "data", "field"),
     [
-        ("received", "sales_manager", "approve", {"promised_delivery_date": "nope", "comment": "ok"},
-         "promised_delivery_date"),
+        (
+            "received",
+            "sales_manager",
+            "approve",
+            {"promised_delivery_date": "nope", "comment": "ok"},
+            "promised_delivery_date",
+        ),
         ("received", "sales_manager", "approve", {"promised_delivery_date": "2031-13-01"}, "promised_delivery_date"),
-        ("shipped", "owner", "accept", {"signed_by": "A", "signed_on": days(1).isoformat(),
-                                        "receipt_reference": "R1"}, "signed_on"),
-        ("shipped", "owner", "accept", {"signed_by": "A", "signed_on": "yesterday", "receipt_reference": "R1"},
-         "signed_on"),
+        (
+            "shipped",
+            "owner",
+            "accept",
+            {"signed_by": "A", "signed_on": days(1).isoformat(), "receipt_reference": "R1"},
+            "signed_on",
+        ),
+        (
+            "shipped",
+            "owner",
+            "accept",
+            {"signed_by": "A", "signed_on": "yesterday", "receipt_reference": "R1"},
+            "signed_on",
+        ),
         ("received", "sales_manager", "cancel", {"comment": "x" * 5000}, "comment"),
         ("received", "sales_manager", "cancel", {"comment": ["a", "list"]}, "comment"),
         ("received", "sales_manager", "cancel", {"comment": {"an": "object"}}, "comment"),
     ],
-    ids=["approve-date-nope", "approve-date-month-13", "accept-future", "accept-yesterday-word",
-         "cancel-comment-too-long", "cancel-comment-list", "cancel-comment-object"],
+    ids=[
+        "approve-date-nope",
+        "approve-date-month-13",
+        "accept-future",
+        "accept-yesterday-word",
+        "cancel-comment-too-long",
+        "cancel-comment-list",
+        "cancel-comment-object",
+    ],
 )
 def test_transition_with_bad_data_is_refused(api_client_for, state, actor, name, data, field):
     cast = factories.Cast()
@@ -227,8 +261,9 @@ def test_transition_with_malformed_body_is_refused(api_client_for, raw):
     cast = factories.Cast()
     order = make_order("received", cast=cast)
     before = order_row(order.pk)
-    response = _post_transition(api_client_for(cast.sales_manager), order, "cancel", raw,
-                                content_type="application/json")
+    response = _post_transition(
+        api_client_for(cast.sales_manager), order, "cancel", raw, content_type="application/json"
+    )
     assert_error(response, 400)
     assert order_row(order.pk) == before
 
@@ -240,14 +275,24 @@ def test_receipt_scan_must_be_a_pdf_or_image(api_client_for, settings):
     order = make_order("shipped", cast=cast)
     client = api_client_for(cast.owner)
     fake = SimpleUploadedFile("receipt.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
-    response = _post_transition(client, order, "accept", {"signed_by": "A", "signed_on": today().isoformat(),
-                                                         "receipt_scan": fake}, format="multipart")
+    response = _post_transition(
+        client,
+        order,
+        "accept",
+        {"signed_by": "A", "signed_on": today().isoformat(), "receipt_scan": fake},
+        format="multipart",
+    )
     assert_error(response, 400, "receipt_scan")
     assert Order.objects.get(pk=order.pk).state == State.SHIPPED
 
     real = SimpleUploadedFile("receipt.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
-    response = _post_transition(client, order, "accept", {"signed_by": "A", "signed_on": today().isoformat(),
-                                                         "receipt_scan": real}, format="multipart")
+    response = _post_transition(
+        client,
+        order,
+        "accept",
+        {"signed_by": "A", "signed_on": today().isoformat(), "receipt_scan": real},
+        format="multipart",
+    )
     assert response.status_code == 200, response.content
     order.refresh_from_db()
     assert order.state == State.ACCEPTED and order.receipt_scan.name.endswith(".pdf")

@@ -20,8 +20,16 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def cast(db):
     cast = Cast()
-    for role in ("sales_manager", "production_supervisor", "logistics_supervisor", "finance_specialist",
-                 "finance_manager", "production_worker", "logistics_specialist", "auditor"):
+    for role in (
+        "sales_manager",
+        "production_supervisor",
+        "logistics_supervisor",
+        "finance_specialist",
+        "finance_manager",
+        "production_worker",
+        "logistics_specialist",
+        "auditor",
+    ):
         getattr(cast, role)
     cast._users["sales_manager2"] = factories.user_with_role("sales_manager", "sales_manager2")
     return cast
@@ -38,18 +46,38 @@ def notified(order, kind=None) -> set[str]:
 NOTIFY_CASES = {
     "submit": ("received", "owner", {}, "review_requested", {"sales_manager", "sales_manager2"}),
     "return": ("received+submitted", "sales_manager", {"comment": "why"}, "order_returned", {"sales_assistant"}),
-    "approve": ("received+submitted", "sales_manager", {"comment": "ok"}, "order_approved",
-                {"sales_assistant", "production_supervisor"}),
-    "schedule": ("reviewed", "production_supervisor", {}, "order_scheduled",
-                 {"sales_assistant", "logistics_supervisor"}),
+    "approve": (
+        "received+submitted",
+        "sales_manager",
+        {"comment": "ok"},
+        "order_approved",
+        {"sales_assistant", "production_supervisor"},
+    ),
+    "schedule": (
+        "reviewed",
+        "production_supervisor",
+        {},
+        "order_scheduled",
+        {"sales_assistant", "logistics_supervisor"},
+    ),
     "start_production": ("scheduled", "production_supervisor", {}, "production_started", {"sales_assistant"}),
     "ship": ("producing", "logistics_specialist", {}, "order_shipped", {"sales_assistant", "finance_specialist"}),
     "accept": ("shipped", "owner", receipt_data(), "order_accepted", {"finance_specialist", "finance_manager"}),
-    "reject_delivery": ("shipped", "sales_manager", {"comment": "broken"}, "delivery_rejected",
-                        {"sales_assistant", "production_supervisor", "sales_manager2"}),
+    "reject_delivery": (
+        "shipped",
+        "sales_manager",
+        {"comment": "broken"},
+        "delivery_rejected",
+        {"sales_assistant", "production_supervisor", "sales_manager2"},
+    ),
     "settle": ("accepted", "finance_manager", {}, "order_settled", {"sales_assistant"}),
-    "cancel": ("scheduled", "sales_manager", {"comment": "withdrawn"}, "order_cancelled",
-               {"sales_assistant", "production_supervisor"}),
+    "cancel": (
+        "scheduled",
+        "sales_manager",
+        {"comment": "withdrawn"},
+        "order_cancelled",
+        {"sales_assistant", "production_supervisor"},
+    ),
 }
 
 

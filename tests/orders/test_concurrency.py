@@ -67,9 +67,7 @@ def test_parallel_transition_via_service_has_one_winner(name):
     order = make_order("received", cast=cast, submitted=True)
     managers = [factories.user_with_role("sales_manager", f"manager{i}") for i in range(THREADS)]
 
-    statuses = [
-        o.status for o in race(THREADS, lambda i: run_via_service(managers[i], order.pk, name, f"by {i}"))
-    ]
+    statuses = [o.status for o in race(THREADS, lambda i: run_via_service(managers[i], order.pk, name, f"by {i}"))]
     assert_one_winner(statuses, order, name, State.REVIEWED if name == "approve" else State.CANCELLED)
 
 

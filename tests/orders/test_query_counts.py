@@ -16,10 +16,24 @@ from tests.utils import API, results
 pytestmark = pytest.mark.django_db
 
 MAX_QUERIES = 12
-STATES = [State.RECEIVED, State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED, State.ACCEPTED,
-          State.SETTLED, State.CANCELLED]
-ROLES = ["sales_assistant", "sales_manager", "production_supervisor", "logistics_specialist", "finance_specialist",
-         "auditor"]
+STATES = [
+    State.RECEIVED,
+    State.REVIEWED,
+    State.SCHEDULED,
+    State.PRODUCING,
+    State.SHIPPED,
+    State.ACCEPTED,
+    State.SETTLED,
+    State.CANCELLED,
+]
+ROLES = [
+    "sales_assistant",
+    "sales_manager",
+    "production_supervisor",
+    "logistics_specialist",
+    "finance_specialist",
+    "auditor",
+]
 
 
 def make_orders(cast, n, start=0):
@@ -58,7 +72,9 @@ def test_order_list_queries_do_not_grow_with_the_orders(api_client_for, django_a
     for role in ROLES:
         (few_queries, few_rows), (many_queries, many_rows) = few[role], many[role]
         assert many_rows >= 5 * max(few_rows, 1), (role, few_rows, many_rows)
-        assert many_queries == few_queries, f"{role}: {few_queries} queries for {few_rows} rows, {many_queries} for {many_rows}"
+        assert many_queries == few_queries, (
+            f"{role}: {few_queries} queries for {few_rows} rows, {many_queries} for {many_rows}"
+        )
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -18,8 +18,15 @@ def test_the_migration_creates_exactly_the_role_groups():
     # Non-transactional tests run before transactional ones (pytest-django), so this sees the migrated data.
     assert set(Group.objects.values_list("name", flat=True)) >= set(ROLES)
     assert set(ROLES) == {
-        "sales_assistant", "sales_manager", "production_supervisor", "production_worker", "logistics_supervisor",
-        "logistics_specialist", "finance_manager", "finance_specialist", "auditor",
+        "sales_assistant",
+        "sales_manager",
+        "production_supervisor",
+        "production_worker",
+        "logistics_supervisor",
+        "logistics_specialist",
+        "finance_manager",
+        "finance_specialist",
+        "auditor",
     }
 
 

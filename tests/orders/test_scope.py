@@ -166,16 +166,20 @@ def test_production_history_hides_price_and_contact_changes(world, api_client_fo
     cast = world["cast"]
     order = make_order("received", cast=cast)
     product = factories.ProductFactory()
-    services.update_order(user=cast.owner, order_id=order.pk, data={
-        "contact_phone": "+86 999 4321",
-        "lines": [{"product": product, "specification": "new", "quantity": Decimal("2"),
-                   "unit_price": Decimal("77.13")}],
-        "requested_delivery_date": factories.days(50),
-    })
+    services.update_order(
+        user=cast.owner,
+        order_id=order.pk,
+        data={
+            "contact_phone": "+86 999 4321",
+            "lines": [
+                {"product": product, "specification": "new", "quantity": Decimal("2"), "unit_price": Decimal("77.13")}
+            ],
+            "requested_delivery_date": factories.days(50),
+        },
+    )
     factories.run(order, "submit", cast.owner)
     factories.run(order, "approve", cast.sales_manager, comment="ok")
-    owner_fields = {e.get("field") for e in api_client_for(cast.owner).get(
-        f"{API}/orders/{order.pk}/history/").json()}
+    owner_fields = {e.get("field") for e in api_client_for(cast.owner).get(f"{API}/orders/{order.pk}/history/").json()}
     assert {"contact_phone", "lines", "requested_delivery_date"} <= owner_fields
     body = api_client_for(cast.production_worker).get(f"{API}/orders/{order.pk}/history/").json()
     fields = {e.get("field") for e in body if e["kind"] == "change"}
@@ -207,7 +211,10 @@ def test_auditor_writes_are_forbidden(world, api_client_for, method, path, data)
     response = getattr(api_client_for(world["users"]["auditor"]), method)(f"{API}{path}", data, format="json")
     assert response.status_code == 403, response.content
     assert response.json()["code"]
-    assert (Order.objects.count(), list(Order.objects.order_by("pk").values_list("pk", "state", "updated_at"))) == before
+    assert (
+        Order.objects.count(),
+        list(Order.objects.order_by("pk").values_list("pk", "state", "updated_at")),
+    ) == before
 
 
 def test_auditor_transitions_are_all_disallowed(world, api_client_for):
@@ -236,3 +243,82 @@ def test_list_filters(world, api_client_for):
     # an assistant's filter never widens the scope
     a2 = api_client_for(world["users"][OTHER_ASSISTANT])
     assert results(a2.get(f"{API}/orders/", {"number": number}).json()) == []
+
+
+# --- who may record orders (R4.1) ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("fixture", "status"),
+    [
+        ("sales_assistant", 201),
+        ("sales_assistant2", 201),
+        ("production_supervisor", 403),
+        ("production_worker", 403),
+        ("logistics_supervisor", 403),
+        ("logistics_specialist", 403),
+        ("finance_manager", 403),
+        ("finance_specialist", 403),
+        ("auditor", 403),
+        ("superuser", 201),
+    ],
+)
+def test_only_sales_records_orders(request, api_client_for, fixture, status):
+    user = request.getfixturevalue(fixture)
+    product = factories.ProductFactory()
+    payload = {
+        "customer": factories.CustomerFactory().pk,
+        "channel": "online",
+        "contact_name": "Buyer",
+        "contact_phone": "123",
+        "delivery_address": "Dock 3",
+        "requested_delivery_date": factories.days(30).isoformat(),
+        "lines": [{"product": product.pk, "specification": "std", "quantity": "1", "unit_price": "9.90"}],
+    }
+    before = Order.objects.count()
+    response = api_client_for(user).post(f"{API}/orders/", payload, format="json")
+    assert response.status_code == status, response.content
+    assert Order.objects.count() == before + (1 if status == 201 else 0)
+    if status == 201:
+        body = response.json()
+        assert body["assistant"] == user.pk and body["state"] == "received"
+        assert body["number"].startswith("SO-")
+    else:
+        assert response.json()["code"]
+
+
+def test_manager_records_an_order_for_an_assistant(api_client_for, sales_manager, sales_assistant):
+    """A manager is no assistant: the order names its owner, who runs the assistant's check."""
+    product = factories.ProductFactory()
+    payload = {
+        "customer": factories.CustomerFactory().pk,
+        "channel": "visit",
+        "contact_name": "Buyer",
+        "contact_phone": "123",
+        "delivery_address": "Dock 3",
+        "requested_delivery_date": factories.days(30).isoformat(),
+        "lines": [{"product": product.pk, "specification": "std", "quantity": "1", "unit_price": "9.90"}],
+    }
+    client = api_client_for(sales_manager)
+    refused = client.post(f"{API}/orders/", payload, format="json")
+    assert refused.status_code == 400 and "assistant" in refused.json()["errors"]
+    response = client.post(f"{API}/orders/", {**payload, "assistant": sales_assistant.pk}, format="json")
+    assert response.status_code == 201, response.content
+    order = Order.objects.get(pk=response.json()["id"])
+    assert order.assistant == sales_assistant and order.created_by == sales_manager
+
+
+def test_assistant_cannot_record_an_order_for_another(api_client_for, sales_assistant, sales_assistant2):
+    product = factories.ProductFactory()
+    payload = {
+        "customer": factories.CustomerFactory().pk,
+        "channel": "visit",
+        "contact_name": "Buyer",
+        "contact_phone": "123",
+        "delivery_address": "Dock 3",
+        "requested_delivery_date": factories.days(30).isoformat(),
+        "lines": [{"product": product.pk, "specification": "std", "quantity": "1", "unit_price": "9.90"}],
+        "assistant": sales_assistant2.pk,
+    }
+    before = Order.objects.count()
+    response = api_client_for(sales_assistant).post(f"{API}/orders/", payload, format="json")
+    assert response.status_code == 403
+    assert Order.objects.count() == before

@@ -63,11 +63,12 @@ def test_submit_refused_while_a_clarification_is_open(via, cast, api_client_for)
 
 
 @pytest.mark.parametrize("via", VIA)
-def test_submit_twice_is_refused(via, cast, api_client_for):
+def test_submit_twice_is_a_conflict(via, cast, api_client_for):
+    """A second submit (e.g. the loser of a double click) is a 409, like any lost race."""
     order = make_order("received", cast=cast, submitted=True)
     before, logs = snapshot(order)
     outcome = run_transition(via, api_client_for, cast.owner, order.pk, "submit")
-    assert_refused(outcome, order, unmet=["already_submitted"], before=before, logs_before=logs)
+    assert_refused(outcome, order, status=409, before=before, logs_before=logs)
 
 
 @pytest.mark.parametrize("via", VIA)
@@ -146,8 +147,9 @@ def test_credit_limit_exceeded_then_overridden_with_a_reason(via, cast, api_clie
     customer = factories.CustomerFactory(credit_limit=Decimal("1500.00"))
     # an open approved order of 1000 already counts against the limit
     make_order("reviewed", cast=cast, customer=customer, quantity=Decimal("10"), unit_price=Decimal("100"))
-    order = make_order("received", cast=cast, customer=customer, submitted=True, quantity=Decimal("6"),
-                       unit_price=Decimal("100"))
+    order = make_order(
+        "received", cast=cast, customer=customer, submitted=True, quantity=Decimal("6"), unit_price=Decimal("100")
+    )
     before, logs = snapshot(order)
     outcome = run_transition(via, api_client_for, cast.sales_manager, order.pk, "approve", comment="ok")
     assert_refused(outcome, order, unmet=["credit_limit_exceeded"], before=before, logs_before=logs)
@@ -155,8 +157,15 @@ def test_credit_limit_exceeded_then_overridden_with_a_reason(via, cast, api_clie
     outcome = run_transition(via, api_client_for, cast.sales_manager, order.pk, "approve", override_credit=True)
     assert_refused(outcome, order, unmet=["credit_limit_exceeded"], before=before, logs_before=logs)
 
-    outcome = run_transition(via, api_client_for, cast.sales_manager, order.pk, "approve",
-                             comment="key customer, pays reliably", override_credit=True)
+    outcome = run_transition(
+        via,
+        api_client_for,
+        cast.sales_manager,
+        order.pk,
+        "approve",
+        comment="key customer, pays reliably",
+        override_credit=True,
+    )
     assert outcome.status == 200
     order.refresh_from_db()
     assert order.state == State.REVIEWED
@@ -166,8 +175,9 @@ def test_credit_limit_exceeded_then_overridden_with_a_reason(via, cast, api_clie
 @pytest.mark.parametrize("via", VIA)
 def test_credit_within_limit_passes_without_override(via, cast, api_client_for):
     customer = factories.CustomerFactory(credit_limit=Decimal("1000.00"))
-    order = make_order("received", cast=cast, customer=customer, submitted=True, quantity=Decimal("10"),
-                       unit_price=Decimal("100"))
+    order = make_order(
+        "received", cast=cast, customer=customer, submitted=True, quantity=Decimal("10"), unit_price=Decimal("100")
+    )
     assert run_transition(via, api_client_for, cast.sales_manager, order.pk, "approve", comment="ok").status == 200
     assert Order.objects.get(pk=order.pk).credit_override_reason == ""
 
@@ -175,8 +185,9 @@ def test_credit_within_limit_passes_without_override(via, cast, api_client_for):
 def test_paid_invoices_free_the_credit(cast):
     customer = factories.CustomerFactory(credit_limit=Decimal("1500.00"))
     earlier = make_order("accepted", cast=cast, customer=customer, quantity=Decimal("10"), unit_price=Decimal("100"))
-    order = make_order("received", cast=cast, customer=customer, submitted=True, quantity=Decimal("6"),
-                       unit_price=Decimal("100"))
+    order = make_order(
+        "received", cast=cast, customer=customer, submitted=True, quantity=Decimal("6"), unit_price=Decimal("100")
+    )
     assert run_transition("service", None, cast.sales_manager, order.pk, "approve", comment="ok").unmet == [
         "credit_limit_exceeded"
     ]
@@ -199,14 +210,16 @@ def test_joint_review_required_for_large_orders_and_special_terms(via, kind, cas
     outcome = run_transition(via, api_client_for, cast.sales_manager, order.pk, "approve", comment="ok")
     assert_refused(outcome, order, unmet=["joint_review_incomplete"])
 
-    services.record_signoff(user=cast.production_supervisor, order_id=order.pk, decision="object",
-                            comment="no capacity")
+    services.record_signoff(
+        user=cast.production_supervisor, order_id=order.pk, decision="object", comment="no capacity"
+    )
     outcome = run_transition(via, api_client_for, cast.sales_manager, order.pk, "approve", comment="ok")
     assert_refused(outcome, order, unmet=["joint_review_incomplete"])
 
     # the latest decision of a department counts
-    services.record_signoff(user=cast.production_supervisor, order_id=order.pk, decision="approve",
-                            comment="capacity found")
+    services.record_signoff(
+        user=cast.production_supervisor, order_id=order.pk, decision="approve", comment="capacity found"
+    )
     outcome = run_transition(via, api_client_for, cast.sales_manager, order.pk, "approve", comment="ok")
     assert outcome.status == 200, outcome
 
@@ -228,13 +241,21 @@ def test_edit_after_signoff_voids_the_joint_review(cast, settings):
 def test_promised_date_in_the_past_is_refused(via, cast, api_client_for):
     order = make_order("received", cast=cast, submitted=True)
     before, logs = snapshot(order)
-    outcome = run_transition(via, api_client_for, cast.sales_manager, order.pk, "approve", comment="ok",
-                             promised_delivery_date=today() - datetime.timedelta(days=1))
+    outcome = run_transition(
+        via,
+        api_client_for,
+        cast.sales_manager,
+        order.pk,
+        "approve",
+        comment="ok",
+        promised_delivery_date=today() - datetime.timedelta(days=1),
+    )
     assert_refused(outcome, order, unmet=["promised_date_invalid"], before=before, logs_before=logs)
 
     promised = days(60)
-    outcome = run_transition(via, api_client_for, cast.sales_manager, order.pk, "approve", comment="ok",
-                             promised_delivery_date=promised)
+    outcome = run_transition(
+        via, api_client_for, cast.sales_manager, order.pk, "approve", comment="ok", promised_delivery_date=promised
+    )
     assert outcome.status == 200
     assert Order.objects.get(pk=order.pk).promised_delivery_date == promised
 
@@ -255,18 +276,30 @@ def test_schedule_needs_a_plan(via, cast, api_client_for):
 def test_schedule_late_plan_needs_an_acknowledged_delay(via, cast, api_client_for):
     order = make_order("reviewed", cast=cast)
     late = order.promised_delivery_date + datetime.timedelta(days=7)
-    factories.plan_order(order, cast, milestones=[
-        {"name": "all", "due_date": late, "responsible": cast.production_worker},
-    ])
+    factories.plan_order(
+        order,
+        cast,
+        milestones=[
+            {"name": "all", "due_date": late, "responsible": cast.production_worker},
+        ],
+    )
     before, logs = snapshot(order)
     outcome = run_transition(via, api_client_for, cast.production_supervisor, order.pk, "schedule", comment="go")
     assert_refused(outcome, order, unmet=["plan_late"], before=before, logs_before=logs)
-    outcome = run_transition(via, api_client_for, cast.production_supervisor, order.pk, "schedule",
-                             acknowledge_delay=True)
+    outcome = run_transition(
+        via, api_client_for, cast.production_supervisor, order.pk, "schedule", acknowledge_delay=True
+    )
     assert_refused(outcome, order, unmet=["plan_late"], before=before, logs_before=logs)
 
-    outcome = run_transition(via, api_client_for, cast.production_supervisor, order.pk, "schedule",
-                             comment="supplier delay, customer informed", acknowledge_delay=True)
+    outcome = run_transition(
+        via,
+        api_client_for,
+        cast.production_supervisor,
+        order.pk,
+        "schedule",
+        comment="supplier delay, customer informed",
+        acknowledge_delay=True,
+    )
     assert outcome.status == 200
     order.refresh_from_db()
     assert order.state == State.SCHEDULED
@@ -279,16 +312,15 @@ def test_start_production_needs_materials_and_equipment(via, cast, api_client_fo
     order = make_order("scheduled", cast=cast)
     before, logs = snapshot(order)
     outcome = run_transition(via, api_client_for, cast.production_supervisor, order.pk, "start_production")
-    assert_refused(outcome, order, unmet=["materials_not_ready", "equipment_not_ready"], before=before,
-                   logs_before=logs)
+    assert_refused(
+        outcome, order, unmet=["materials_not_ready", "equipment_not_ready"], before=before, logs_before=logs
+    )
 
-    production.update_readiness(user=cast.production_supervisor, plan_id=order.production_plan.pk,
-                                materials_ready=True)
+    production.update_readiness(user=cast.production_supervisor, plan_id=order.production_plan.pk, materials_ready=True)
     outcome = run_transition(via, api_client_for, cast.production_supervisor, order.pk, "start_production")
     assert_refused(outcome, order, unmet=["equipment_not_ready"])
 
-    production.update_readiness(user=cast.production_supervisor, plan_id=order.production_plan.pk,
-                                equipment_ready=True)
+    production.update_readiness(user=cast.production_supervisor, plan_id=order.production_plan.pk, equipment_ready=True)
     assert run_transition(via, api_client_for, cast.production_supervisor, order.pk, "start_production").status == 200
 
 
@@ -306,8 +338,9 @@ def test_ship_needs_complete_production_and_a_shipment(via, cast, api_client_for
     assert_refused(outcome, order, unmet=["production_incomplete"])
 
     production.report_progress(user=cast.production_worker, order_id=order.pk, percent_complete=100)
-    issue = production.open_issue(user=cast.production_worker, order_id=order.pk, kind="quality",
-                                  description="scratches")
+    issue = production.open_issue(
+        user=cast.production_worker, order_id=order.pk, kind="quality", description="scratches"
+    )
     outcome = run_transition(via, api_client_for, cast.logistics_supervisor, order.pk, "ship")
     assert_refused(outcome, order, unmet=["open_quality_issue"])
 
@@ -323,9 +356,7 @@ def test_a_delay_issue_does_not_block_shipping(cast):
 
 # --- accept / reject_delivery -----------------------------------------------------------------------------
 @pytest.mark.parametrize("via", VIA)
-@pytest.mark.parametrize(
-    "missing", [{"signed_by": ""}, {"signed_on": None}, {"receipt_reference": ""}, "all"], ids=str
-)
+@pytest.mark.parametrize("missing", [{"signed_by": ""}, {"signed_on": None}, {"receipt_reference": ""}, "all"], ids=str)
 def test_accept_needs_a_signed_receipt(via, missing, cast, api_client_for):
     order = make_order("shipped", cast=cast)
     data = {} if missing == "all" else {k: v for k, v in {**receipt_data(), **missing}.items() if v is not None}
@@ -337,8 +368,9 @@ def test_accept_needs_a_signed_receipt(via, missing, cast, api_client_for):
 @pytest.mark.parametrize("via", VIA)
 def test_accept_refused_when_inspection_failed(via, cast, api_client_for):
     order = make_order("shipped", cast=cast)
-    outcome = run_transition(via, api_client_for, cast.owner, order.pk, "accept", inspection_passed=False,
-                             **receipt_data())
+    outcome = run_transition(
+        via, api_client_for, cast.owner, order.pk, "accept", inspection_passed=False, **receipt_data()
+    )
     assert_refused(outcome, order, unmet=["inspection_failed"])
 
     outcome = run_transition(via, api_client_for, cast.owner, order.pk, "accept", comment="fine", **receipt_data())
@@ -346,7 +378,9 @@ def test_accept_refused_when_inspection_failed(via, cast, api_client_for):
     order.refresh_from_db()
     assert order.state == State.ACCEPTED
     assert (order.receipt_signed_by, order.receipt_signed_on, order.receipt_reference) == (
-        "Mr. Receiver", today(), "RCPT-001"
+        "Mr. Receiver",
+        today(),
+        "RCPT-001",
     )
     assert order.accepted_at is not None
 
@@ -395,13 +429,23 @@ def test_settle_needs_invoices_covering_the_total_paid_in_full(via, cast, api_cl
     outcome = run_transition(via, api_client_for, cast.finance_manager, order.pk, "settle")
     assert_refused(outcome, order, unmet=["invoices_unpaid"])
 
-    finance.record_payment(user=cast.finance_specialist, invoice_id=second.pk, amount=Decimal("599.99"),
-                           received_on=today(), reference="partial")
+    finance.record_payment(
+        user=cast.finance_specialist,
+        invoice_id=second.pk,
+        amount=Decimal("599.99"),
+        received_on=today(),
+        reference="partial",
+    )
     outcome = run_transition(via, api_client_for, cast.finance_manager, order.pk, "settle")
     assert_refused(outcome, order, unmet=["invoices_unpaid"])
 
-    finance.record_payment(user=cast.finance_specialist, invoice_id=second.pk, amount=Decimal("0.01"),
-                           received_on=today(), reference="rest")
+    finance.record_payment(
+        user=cast.finance_specialist,
+        invoice_id=second.pk,
+        amount=Decimal("0.01"),
+        received_on=today(),
+        reference="rest",
+    )
     assert first.pk != second.pk
     assert run_transition(via, api_client_for, cast.finance_manager, order.pk, "settle").status == 200
     order.refresh_from_db()
@@ -423,7 +467,11 @@ def test_cancel_needs_a_reason(via, state, cast, api_client_for):
     assert order.state == State.CANCELLED and order.cancelled_at is not None
     log = state_logs(order.pk).order_by("-id").first()
     assert (log.transition, log.source_state, log.state, log.description, log.by_id) == (
-        "cancel", state, "cancelled", "customer withdrew", cast.sales_manager.pk
+        "cancel",
+        state,
+        "cancelled",
+        "customer withdrew",
+        cast.sales_manager.pk,
     )
 
 

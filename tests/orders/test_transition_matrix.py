@@ -151,8 +151,17 @@ def test_transition_via_api(world, api_client_for, actor, name, state):
     body = response.json()
     if response.status_code != 200:
         assert body.get("detail") and body.get("code"), body
-    _check(response.status_code, world=world, actor=actor, name=name, state=state, order_id=order_id,
-           before_row=before_row, before_logs=before_logs, body=body if response.status_code == 200 else None)
+    _check(
+        response.status_code,
+        world=world,
+        actor=actor,
+        name=name,
+        state=state,
+        order_id=order_id,
+        before_row=before_row,
+        before_logs=before_logs,
+        body=body if response.status_code == 200 else None,
+    )
 
 
 @pytest.mark.django_db
@@ -173,8 +182,16 @@ def test_transition_via_service(world, actor, name, state):
     except ServiceError as exc:
         status = exc.status
 
-    _check(status, world=world, actor=actor, name=name, state=state, order_id=order_id,
-           before_row=before_row, before_logs=before_logs)
+    _check(
+        status,
+        world=world,
+        actor=actor,
+        name=name,
+        state=state,
+        order_id=order_id,
+        before_row=before_row,
+        before_logs=before_logs,
+    )
 
 
 @pytest.mark.django_db

@@ -30,8 +30,12 @@ def milestones(cast, *due):
 def test_plan_assigns_the_workshop_and_records_the_change(cast):
     order = make_order("reviewed", cast=cast)
     workshop = factories.WorkshopFactory()
-    plan = services.create_plan(user=cast.production_supervisor, order_id=order.pk, workshop=workshop,
-                                milestones=milestones(cast, days(3), days(10)))
+    plan = services.create_plan(
+        user=cast.production_supervisor,
+        order_id=order.pk,
+        workshop=workshop,
+        milestones=milestones(cast, days(3), days(10)),
+    )
     order.refresh_from_db()
     assert order.workshop == workshop and plan.workshop == workshop
     assert list(plan.milestones.values_list("name", flat=True)) == ["step 0", "step 1"]
@@ -42,8 +46,12 @@ def test_plan_assigns_the_workshop_and_records_the_change(cast):
 def test_planning_again_replaces_the_plan(cast):
     order = make_order("reviewed", cast=cast)
     factories.plan_order(order, cast)
-    second = services.create_plan(user=cast.production_supervisor, order_id=order.pk,
-                                  workshop=factories.WorkshopFactory(), milestones=milestones(cast, days(4)))
+    second = services.create_plan(
+        user=cast.production_supervisor,
+        order_id=order.pk,
+        workshop=factories.WorkshopFactory(),
+        milestones=milestones(cast, days(4)),
+    )
     assert ProductionPlan.objects.filter(order=order).get() == second
     assert Milestone.objects.filter(plan__order=order).count() == 1
 
@@ -67,8 +75,9 @@ def test_bad_milestones_are_refused(cast, bad):
     dates = {"D+3": days(3), "D-1": today() - datetime.timedelta(days=1), None: None}
     data = [{**m, "due_date": dates[m["due_date"]], "responsible": people[m["responsible"]]} for m in bad]
     with pytest.raises(InvalidInput) as exc:
-        services.create_plan(user=cast.production_supervisor, order_id=order.pk,
-                             workshop=factories.WorkshopFactory(), milestones=data)
+        services.create_plan(
+            user=cast.production_supervisor, order_id=order.pk, workshop=factories.WorkshopFactory(), milestones=data
+        )
     assert "milestones" in exc.value.errors
     assert not ProductionPlan.objects.filter(order=order).exists()
     order.refresh_from_db()
@@ -78,30 +87,50 @@ def test_bad_milestones_are_refused(cast, bad):
 def test_inactive_workshop_is_refused(cast):
     order = make_order("reviewed", cast=cast)
     with pytest.raises(InvalidInput):
-        services.create_plan(user=cast.production_supervisor, order_id=order.pk,
-                             workshop=factories.WorkshopFactory(is_active=False), milestones=milestones(cast, days(3)))
+        services.create_plan(
+            user=cast.production_supervisor,
+            order_id=order.pk,
+            workshop=factories.WorkshopFactory(is_active=False),
+            milestones=milestones(cast, days(3)),
+        )
 
 
 @pytest.mark.parametrize(
     ("role", "error"),
-    [("production_worker", Forbidden), ("sales_manager", Forbidden), ("finance_manager", Forbidden),
-     ("auditor", Forbidden), ("logistics_supervisor", NotFound), ("owner", Forbidden)],
+    [
+        ("production_worker", Forbidden),
+        ("sales_manager", Forbidden),
+        ("finance_manager", Forbidden),
+        ("auditor", Forbidden),
+        ("logistics_supervisor", NotFound),
+        ("owner", Forbidden),
+    ],
 )
 def test_only_the_production_supervisor_plans(cast, role, error):
     order = make_order("reviewed", cast=cast)
     with pytest.raises(error):
-        services.create_plan(user=getattr(cast, role), order_id=order.pk, workshop=factories.WorkshopFactory(),
-                             milestones=milestones(cast, days(3)))
+        services.create_plan(
+            user=getattr(cast, role),
+            order_id=order.pk,
+            workshop=factories.WorkshopFactory(),
+            milestones=milestones(cast, days(3)),
+        )
     assert not ProductionPlan.objects.exists()
 
 
-@pytest.mark.parametrize(("state", "error"), [("received", NotFound), ("scheduled", Conflict),
-                                              ("producing", Conflict), ("cancelled", NotFound)])
+@pytest.mark.parametrize(
+    ("state", "error"),
+    [("received", NotFound), ("scheduled", Conflict), ("producing", Conflict), ("cancelled", NotFound)],
+)
 def test_plans_are_made_while_reviewed(cast, state, error):
     order = make_order(state, cast=cast)
     with pytest.raises(error):
-        services.create_plan(user=cast.production_supervisor, order_id=order.pk,
-                             workshop=factories.WorkshopFactory(), milestones=milestones(cast, days(3)))
+        services.create_plan(
+            user=cast.production_supervisor,
+            order_id=order.pk,
+            workshop=factories.WorkshopFactory(),
+            milestones=milestones(cast, days(3)),
+        )
 
 
 # --- readiness --------------------------------------------------------------------------------------------
@@ -124,8 +153,9 @@ def test_readiness_before_production_only(cast):
 # --- progress and issues ------------------------------------------------------------------------------------
 def test_progress_is_reported_while_producing(cast):
     order = make_order("producing", cast=cast)
-    report = services.report_progress(user=cast.production_worker, order_id=order.pk, percent_complete=30,
-                                      note=" welding ")
+    report = services.report_progress(
+        user=cast.production_worker, order_id=order.pk, percent_complete=30, note=" welding "
+    )
     assert (report.percent_complete, report.note, report.reported_by) == (30, "welding", cast.production_worker)
     for bad in (101, -1, "50", 50.5):
         with pytest.raises(InvalidInput):
@@ -165,9 +195,13 @@ def test_plan_progress_and_issue_endpoints(cast, api_client_for):
     supervisor = api_client_for(cast.production_supervisor)
     worker = api_client_for(cast.production_worker)
     workshop = factories.WorkshopFactory()
-    payload = {"order": order.pk, "workshop": workshop.pk, "milestones": [
-        {"name": "cut", "due_date": days(3).isoformat(), "responsible": cast.production_worker.pk},
-    ]}
+    payload = {
+        "order": order.pk,
+        "workshop": workshop.pk,
+        "milestones": [
+            {"name": "cut", "due_date": days(3).isoformat(), "responsible": cast.production_worker.pk},
+        ],
+    }
     call(worker, "post", "/production/plans/", payload, expect=403)
     call(supervisor, "post", "/production/plans/", {**payload, "milestones": []}, expect=400)
     bad_person = {**payload, "milestones": [{**payload["milestones"][0], "responsible": 999999}]}
@@ -176,15 +210,24 @@ def test_plan_progress_and_issue_endpoints(cast, api_client_for):
     assert plan["workshop"] == workshop.pk and plan["milestones"][0]["responsible"] == cast.production_worker.pk
     call(worker, "patch", f"/production/plans/{plan['id']}/", {"materials_ready": True}, expect=403)
     factories.run(order, "schedule", cast.production_supervisor)
-    call(supervisor, "patch", f"/production/plans/{plan['id']}/", {"materials_ready": True, "equipment_ready": True},
-         expect=200)
+    call(
+        supervisor,
+        "patch",
+        f"/production/plans/{plan['id']}/",
+        {"materials_ready": True, "equipment_ready": True},
+        expect=200,
+    )
     call(worker, "post", "/production/progress/", {"order": order.pk, "percent_complete": 10}, expect=409)
     factories.run(order, "start_production", cast.production_supervisor)
     call(worker, "post", "/production/progress/", {"order": order.pk, "percent_complete": 101}, expect=400)
-    call(worker, "post", "/production/progress/", {"order": order.pk, "percent_complete": 60, "note": "ok"},
-         expect=201)
-    issue = call(worker, "post", "/production/issues/",
-                 {"order": order.pk, "kind": "quality", "description": "burr on edges"}, expect=201)
+    call(worker, "post", "/production/progress/", {"order": order.pk, "percent_complete": 60, "note": "ok"}, expect=201)
+    issue = call(
+        worker,
+        "post",
+        "/production/issues/",
+        {"order": order.pk, "kind": "quality", "description": "burr on edges"},
+        expect=201,
+    )
     call(worker, "post", f"/production/issues/{issue['id']}/resolve/", {"resolution": "x"}, expect=403)
     call(supervisor, "post", f"/production/issues/{issue['id']}/resolve/", {"resolution": "deburred"}, expect=200)
     listed = call(worker, "get", "/production/progress/", {"order": order.pk}, expect=200)
