@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "logistics",
     "finance",
     "feedback",
+    "supervision",
+    "notifications",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("orderdesk.api_urls")),
     path("track/<str:token>/", order_views.track, name="track"),
+    path("supervision/", include("supervision.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("orders.urls")),
 ]
 if settings.DEBUG:

@@ -14,6 +14,8 @@ from rest_framework.test import APIClient
 
 from tests import factories
 
+pytest_plugins = ["tests.browser_support"]
+
 
 # --- the CI service check --------------------------------------------------------------
 def _service_problems() -> list[str]:
