@@ -9,6 +9,7 @@ from logistics.api import views as logistics
 from orderdesk.api import api_not_found
 from orders.api import views as orders
 from production.api import views as production
+from supervision.api import views as supervision
 
 router = SimpleRouter()
 router.register("customers", orders.CustomerViewSet, basename="customer")
@@ -24,11 +25,13 @@ router.register("production/issues", production.IssueViewSet, basename="issue")
 router.register("logistics/shipments", logistics.ShipmentViewSet, basename="shipment")
 router.register("finance/invoices", finance.InvoiceViewSet, basename="invoice")
 router.register("finance/payments", finance.PaymentViewSet, basename="payment")
+router.register("supervision/checks", supervision.PeriodicCheckViewSet, basename="periodic-check")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("auth/token/", orders.TokenView.as_view(), name="api-token"),
+    path("kpis/", supervision.KpiView.as_view(), name="api-kpis"),
     *router.urls,
     # Add new routes above this line: anything else under /api/v1/ answers a JSON 404.
     re_path(r"^.*$", api_not_found),

@@ -62,6 +62,12 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "order.edit": frozenset({OWNER, Role.SALES_MANAGER}),
     "order.reassign": frozenset({Role.SALES_MANAGER}),
     "clarification.manage": frozenset({OWNER, Role.SALES_MANAGER}),
+    # the assistant's check (R4.2): contacts with the customer, problems escalated to the manager (R5.1)
+    "communication.log": frozenset({OWNER, Role.SALES_MANAGER}),
+    "escalation.raise": frozenset({OWNER}),
+    "escalation.resolve": frozenset({Role.SALES_MANAGER}),
+    # other channels (R4.1): orders imported from a CSV or Excel sheet
+    "order.import": frozenset({Role.SALES_ASSISTANT, Role.SALES_MANAGER}),
     # joint review (R4.2): one sign-off from finance, one from production
     "signoff": frozenset({Role.FINANCE_MANAGER, Role.PRODUCTION_SUPERVISOR}),
     # production (R4.3, R4.4)
@@ -78,7 +84,19 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "payment.record": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
     # supervision (R6.1)
     "audit.view": frozenset({Role.AUDITOR, Role.SALES_MANAGER}),
+    # review desk and dashboards (issue 4: R3.1, R4.2, R6.1, R6.3)
+    "review.desk": frozenset({Role.SALES_MANAGER}),
+    "review.view": frozenset({Role.SALES_MANAGER, Role.AUDITOR, Role.FINANCE_MANAGER, Role.PRODUCTION_SUPERVISOR}),
+    "team.view": frozenset({Role.SALES_MANAGER, Role.AUDITOR}),
+    # KPIs: managers and audit see everyone's; an assistant sees only their own
+    "kpi.view": frozenset({Role.SALES_MANAGER, Role.AUDITOR, Role.SALES_ASSISTANT}),
+    "kpi.view_all": frozenset({Role.SALES_MANAGER, Role.AUDITOR}),
+    "check.view": frozenset({Role.SALES_MANAGER, Role.AUDITOR}),
+    "check.manage": frozenset({Role.SALES_MANAGER}),
 }
+
+# Actions that only read: the auditor may do these (DESIGN §5: reads everything, changes nothing).
+READ_ACTIONS = frozenset({"audit.view", "review.view", "team.view", "kpi.view", "kpi.view_all", "check.view"})
 
 # --- Visibility (DESIGN §5) --------------------------------------------------
 SEES_ALL_ORDERS = frozenset({Role.SALES_MANAGER, Role.AUDITOR}) | FINANCE
@@ -134,7 +152,7 @@ def may(user, action: str, order=None) -> bool:
     """Whether the user's role allows a non-transition action (see ACTION_ROLES)."""
     if Role.AUDITOR in roles_of(user) and not user.is_superuser:
         # the auditor reads everything and changes nothing (DESIGN §5)
-        if action != "audit.view":
+        if action not in READ_ACTIONS:
             return False
     return _allowed(user, ACTION_ROLES[action], order)
 

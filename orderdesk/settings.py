@@ -212,3 +212,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Notifications and scheduled checks (issue 5) ----------------------------------
+# E-mails go through an outbox (notifications.EmailOutbox): written with their cause,
+# sent by a task queued after commit, swept by the beat task `deliver_pending`.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+# The sweep leaves rows younger than this to their own queued task.
+NOTIFICATIONS_SWEEP_GRACE_SECONDS = env.int("NOTIFICATIONS_SWEEP_GRACE_SECONDS", default=60)
+NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
+# Scheduled checks: a producing order with no progress report for this many days is stale;
+# a submitted order waiting longer than this for review is flagged; an alert still open
+# this long after it fired is escalated to the sales managers (once).
+STALE_PROGRESS_DAYS = env.int("STALE_PROGRESS_DAYS", default=5)
+REVIEW_WAIT_HOURS = env.int("REVIEW_WAIT_HOURS", default=24)
+ALERT_ESCALATION_HOURS = env.int("ALERT_ESCALATION_HOURS", default=48)
+# Orders per chunk when the checks walk the orders table.
+CHECK_CHUNK_SIZE = env.int("CHECK_CHUNK_SIZE", default=2000)
+# A broker that is down must not hold a request up: queueing after commit tries briefly,
+# then gives up (the outbox sweep delivers later).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0),
+        "socket_timeout": 10,
+        "max_retries": 1,
+    }

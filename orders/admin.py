@@ -55,7 +55,10 @@ from orders.forms import transition_form_class
 from orders.models import (
     Alert,
     Clarification,
+    Communication,
     Customer,
+    Escalation,
+    ImportJob,
     Notification,
     Order,
     OrderChange,
@@ -739,6 +742,45 @@ class AlertAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     list_select_related = ("order",)
     search_fields = ("order__number",)
+
+
+@admin.register(Communication)
+class CommunicationAdmin(ReadOnlyAdmin):
+    """Talks with the customer (R4.2), recorded on the order page; what a customer said is sales data."""
+
+    view_roles = roles.SALES | roles.FINANCE | {roles.Role.AUDITOR}
+    list_display = ("at", "order", "channel", "with_whom", "recorded_by")
+    list_filter = ("channel",)
+    list_select_related = ("order", "recorded_by")
+    search_fields = ("order__number", "with_whom", "summary")
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdmin):
+    """Problems an assistant escalated to the manager (R5.1); resolved on the order page."""
+
+    view_roles = roles.SALES | roles.FINANCE | {roles.Role.AUDITOR}
+    list_display = ("raised_at", "order", "raised_by", "resolved_at", "resolved_by")
+    list_select_related = ("order", "raised_by", "resolved_by")
+    search_fields = ("order__number", "reason", "resolution")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    """Order imports (R4.1 other channels); each user sees their own, superusers all."""
+
+    order_field = None
+    view_roles = roles.SALES | {roles.Role.AUDITOR}
+    list_display = ("created_at", "user", "filename", "status", "total_rows", "processed_rows", "finished_at")
+    list_filter = ("status",)
+    list_select_related = ("user",)
+    exclude = ("file",)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser or roles.has_role(request.user, roles.Role.AUDITOR):
+            return qs
+        return qs.filter(user=request.user)
 
 
 @admin.register(OrderNumberSequence)

@@ -135,13 +135,83 @@ class OrderForm(forms.Form):
         help_text=_("Special quality or delivery requirements; an order with special terms needs a joint review."),
     )
 
-    def __init__(self, *args, **kwargs):
+    assistant = forms.ModelChoiceField(
+        label=_("Owning sales assistant"), queryset=None, required=False, empty_label=_("Choose an assistant"),
+        help_text=_("The assistant who checks, submits and follows this order."),
+    )
+    confirm_duplicate = forms.BooleanField(
+        label=_("Save anyway: this is not the same order entered twice"), required=False,
+    )
+
+    def __init__(self, *args, with_assistant: bool = False, **kwargs):
+        from orderdesk.roles import Role
         from orders.models import Channel, Customer
+        from orders.selectors import users_directory
 
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = Customer.objects.order_by("name")
+        self.fields["customer"].widget.attrs["data-picker"] = "customers"
         self.fields["channel"].choices = [("", "---------"), *Channel.choices]
+        if with_assistant:
+            self.fields["assistant"].queryset = users_directory(Role.SALES_ASSISTANT).prefetch_related(None)
+            self.fields["assistant"].required = True
+            self.fields["assistant"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        else:
+            del self.fields["assistant"]
         use_html5_dates(self)
+
+
+class OrderEditForm(OrderForm):
+    """Changing an order while it is `received` (the same fields, no owner, no duplicate check)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["confirm_duplicate"]
+
+
+class CommunicationForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=())
+    at = forms.DateTimeField(label=_("When"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                         format="%Y-%m-%dT%H:%M"),
+                             input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"])
+    with_whom = forms.CharField(label=_("With whom"), max_length=100)
+    summary = forms.CharField(label=_("What was said or agreed"), max_length=4000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        from orders.models import Communication
+
+        kwargs.setdefault("auto_id", "id_comm_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = Communication.Channel.choices
+        if not self.is_bound:
+            self.initial.setdefault("at", timezone.localtime().replace(second=0, microsecond=0))
+
+
+class ClarificationForm(forms.Form):
+    question = forms.CharField(label=_("Doubtful point to clarify with the customer"), max_length=4000,
+                               widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_clar_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ResolutionForm(forms.Form):
+    resolution = forms.CharField(label=_("Resolution"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EscalationForm(forms.Form):
+    reason = forms.CharField(label=_("Problem to escalate to the sales manager"), max_length=4000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_esc_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV or Excel file"), help_text=_("At most 5 MB; one row per order line."))
 
 
 class OrderLineForm(forms.Form):
@@ -155,6 +225,7 @@ class OrderLineForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = products().order_by("sku")
+        self.fields["product"].widget.attrs["data-picker"] = "products"
         for name in ("quantity", "unit_price"):
             self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
 

@@ -523,3 +523,97 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}"
+
+
+class Communication(models.Model):
+    """One contact with the customer about an order (R4.2 clarifications, R4.4 reporting): who, when, what."""
+
+    class Channel(models.TextChoices):
+        CALL = "call", _("Call")
+        EMAIL = "email", _("Email")
+        VISIT = "visit", _("Visit")
+        OTHER = "other", _("Other")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="communications", verbose_name=_("order"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    with_whom = models.CharField(_("with whom"), max_length=100)
+    summary = models.TextField(_("what was said or agreed"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("communication")
+        verbose_name_plural = _("communications")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.channel} {self.with_whom}"
+
+
+class Escalation(models.Model):
+    """A problem the assistant escalates to the sales manager (R5.1)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="escalations", verbose_name=_("order"))
+    reason = models.TextField(_("reason"))
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("raised by"))
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("resolved by"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["raised_at", "id"]
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+
+    def __str__(self) -> str:
+        return self.reason[:60]
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class ImportJob(models.Model):
+    """An upload of orders from a CSV or Excel sheet (R4.1): validated, previewed, then committed all at once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        VALIDATING = "validating", _("Checking")
+        INVALID = "invalid", _("Has errors")
+        READY = "ready", _("Ready to import")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    filename = models.CharField(_("file name"), max_length=200)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    # [{"row": n, "field": name, "message": text}]
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    # [{"ref", "customer", "lines", "total"}]: what would be created
+    preview = models.JSONField(_("preview"), default=list, blank=True)
+    order_ids = models.JSONField(_("created orders"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("order import")
+        verbose_name_plural = _("order imports")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status in (self.Status.DONE, self.Status.INVALID, self.Status.READY) else 0
+        return min(100, int(self.processed_rows * 100 / self.total_rows))

@@ -1,19 +1,21 @@
 """Who is told what when an order moves (R3.2, R4.4: information flows between departments).
 
-Writes the in-app notification rows of DESIGN §6. Run by the Celery task
-:func:`orders.tasks.notify_transition` after the transition has committed, so a
-rolled-back transition tells no one. Each row has a dedupe key, so a retried
-task never writes the same notification twice.
+:func:`notify_transition` is called by :func:`orders.services.run_transition`
+inside the transition's transaction: the in-app rows and the outbox e-mails
+(staff and customer) commit together with the state change, and only the
+sending is queued after commit (:mod:`notifications.services`). Each row has a
+dedupe key, so a re-run never writes the same notification twice.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from notifications import services as delivery
 from orderdesk.roles import Role
 from orders.models import Notification, Order
 
@@ -51,7 +53,7 @@ def _recipients_for(order: Order, name: str) -> list[tuple[str, list]]:
     return table.get(name, [])
 
 
-def _message(kind: str, order: Order, actor_name: str) -> str:
+def _message(kind: str, order: Order | None, actor_name: str = "", **extra) -> str:
     messages = {
         Kind.REVIEW_REQUESTED: _("Order %(number)s was submitted for review by %(actor)s."),
         Kind.SIGNOFF_REQUESTED: _("Order %(number)s needs your joint-review sign-off."),
@@ -64,38 +66,59 @@ def _message(kind: str, order: Order, actor_name: str) -> str:
         Kind.DELIVERY_REJECTED: _("The delivery of order %(number)s was rejected; rework is needed."),
         Kind.ORDER_SETTLED: _("Order %(number)s is settled."),
         Kind.ORDER_CANCELLED: _("Order %(number)s was cancelled."),
+        Kind.ISSUE_OPENED: _("A %(issue)s issue was opened on order %(number)s: %(description)s"),
         Kind.ORDER_OVERDUE: _("Order %(number)s is past its promised delivery date."),
+        Kind.ORDER_AT_RISK: _("Order %(number)s is at risk: %(reason)s"),
+        Kind.ORDER_STALE: _("No progress has been reported on order %(number)s for %(days)s days."),
+        Kind.PAYMENT_OVERDUE: _("An invoice of order %(number)s is past its due date and unpaid."),
+        Kind.REVIEW_WAITING: _("Order %(number)s has been waiting for review for more than %(hours)s hours."),
+        Kind.ALERT_ESCALATED: _(
+            "Unresolved for more than %(hours)s hours on order %(number)s: %(alert)s. Please step in."
+        ),
     }
-    return messages[kind] % {"number": order.number, "actor": actor_name}
+    return messages[kind] % {"number": order.number if order else "", "actor": actor_name, **extra}
 
 
-def notify(*, kind: str, order: Order | None, users, dedupe: str, actor=None) -> int:
-    """Write one notification per user (skipping the actor); returns how many were new."""
-    created = 0
+def message_for(kind: str, order: Order | None, actor=None, **extra) -> str:
+    """The in-app message, in the site's language (notifications are shared records)."""
     with translation.override(settings.LANGUAGE_CODE):
         actor_name = (actor.get_full_name() or actor.username) if actor is not None else ""
-        message = _message(kind, order, actor_name)
-    for user in {u.pk: u for u in users}.values():
-        if actor is not None and user.pk == actor.pk:
-            continue
-        try:
-            with transaction.atomic():
-                Notification.objects.create(
-                    user=user, kind=kind, order=order, message=message, dedupe_key=f"{dedupe}:{kind}:{user.pk}"
-                )
-            created += 1
-        except IntegrityError:  # already written by an earlier try
-            continue
-    return created
+        return _message(kind, order, actor_name, **{k: str(v) for k, v in extra.items()})
 
 
+def notify(*, kind: str, order: Order | None, users, dedupe: str, actor=None, **extra) -> int:
+    """Tell `users` (skipping the actor), in the app and by e-mail per their preferences; returns how many were new."""
+    return delivery.notify(
+        kind=kind, order=order, users=users, dedupe=dedupe, actor=actor,
+        message=message_for(kind, order, actor, **extra),
+    )
+
+
+@transaction.atomic
 def notify_transition(*, log_id: int | None, order_id: int, name: str, actor_id: int | None) -> int:
-    order = Order.objects.select_related("assistant").filter(pk=order_id).first()
+    """Everyone's notifications of one transition, staff and customer (idempotent per transition record)."""
+    order = Order.objects.select_related("assistant", "customer").filter(pk=order_id).first()
     if order is None:
         return 0
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     dedupe = f"transition:{log_id or f'{order_id}:{name}'}"
-    return sum(
+    created = sum(
         notify(kind=kind, order=order, users=users, dedupe=dedupe, actor=actor)
         for kind, users in _recipients_for(order, name)
     )
+    delivery.notify_transition_customer(order=order, name=name, dedupe=dedupe)
+    return created
+
+
+def notify_issue(*, issue) -> int:
+    """A production issue: the assistant and the sales managers are told; a delay is also explained
+    to the customer (R4.4)."""
+    order = Order.objects.select_related("assistant", "customer").get(pk=issue.order_id)
+    dedupe = f"issue:{issue.pk}"
+    created = notify(
+        kind=Kind.ISSUE_OPENED, order=order, users=[order.assistant, *users_with_role(Role.SALES_MANAGER)],
+        dedupe=dedupe, actor=issue.opened_by, issue=issue.get_kind_display(), description=issue.description,
+    )
+    if issue.kind == "delay":
+        delivery.notify_customer(order=order, event="delayed", dedupe=dedupe, context={"issue": issue})
+    return created

@@ -142,3 +142,78 @@ def has_open_clarification_q():
     from orders.models import Clarification
 
     return Exists(Clarification.objects.filter(order=OuterRef("pk"), resolved_at__isnull=True))
+
+
+# --- the intake form (R4.1) ---------------------------------------------------------------------
+DUPLICATE_WINDOW_DAYS = 3
+
+
+def likely_duplicates(user, *, customer_id, product_ids, around=None, exclude_id=None):
+    """Visible, not cancelled orders of the same customer with the same set of products, created within
+    :data:`DUPLICATE_WINDOW_DAYS` days of ``around`` (default: now): probably the same order entered twice."""
+    import datetime
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    wanted = sorted({int(p) for p in product_ids})
+    if not customer_id or not wanted:
+        return []
+    around = around or timezone.now()
+    window = datetime.timedelta(days=DUPLICATE_WINDOW_DAYS)
+    candidates = (
+        visible_orders(user)
+        .filter(customer_id=customer_id, created_at__gte=around - window, created_at__lte=around + window)
+        .exclude(state=State.CANCELLED)
+        .annotate(n_products=Count("lines__product", distinct=True))
+        .filter(n_products=len(wanted))
+        .order_by("-created_at")[:20]
+    )
+    candidates = [o for o in candidates if o.pk != exclude_id]
+    products_of: dict[int, set] = {}
+    for order_id, product_id in OrderLine.objects.filter(order__in=[o.pk for o in candidates]).values_list(
+        "order_id", "product_id"
+    ):
+        products_of.setdefault(order_id, set()).add(product_id)
+    return [o for o in candidates if sorted(products_of.get(o.pk, ())) == wanted]
+
+
+def submit_checklist(order) -> list[dict]:
+    """The assistant's check (R4.2): each `submit` condition with whether it holds and its message."""
+    from orders.models import TransitionContext
+
+    meta = order.submit._django_fsm
+    spec = meta.get_transition(State.RECEIVED)
+    order._ctx = TransitionContext()
+    try:
+        return [
+            {"code": cond.code, "message": str(cond.message), "ok": bool(cond(order))}
+            for cond in spec.conditions
+            if cond.code != "already_submitted"
+        ]
+    finally:
+        order._ctx = None
+
+
+# --- the order list (filters, sorting) -----------------------------------------------------------
+def at_risk_exists() -> Exists:
+    """Whether an order has an unresolved at-risk alert (for annotations)."""
+    from orders.models import Alert
+
+    return Exists(Alert.objects.filter(order=OuterRef("pk"), kind=Alert.Kind.AT_RISK, resolved_at__isnull=True))
+
+
+def at_risk_q() -> Q:
+    return Q(at_risk_exists())
+
+
+# Sortable columns of the list page: public key → model ordering (amount only for roles that see prices).
+LIST_SORTS = {
+    "number": "number",
+    "customer": "customer__name",
+    "state": "state",
+    "requested": "requested_delivery_date",
+    "promised": "promised_delivery_date",
+    "created": "created_at",
+    "total": "total_amount",
+}

@@ -315,7 +315,6 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
                 raise Conflict(str(next(c for c in failed if c.conflict).message), code="conflict")
             if failed:
                 raise ConditionsUnmet([{"code": cond.code, "message": str(cond.message)} for cond in failed])
-            source = order.state
             method(by=user, description=comment or None)
             order.save()
             _after_transition(order=order, name=name, user=user, comment=comment)
@@ -327,9 +326,12 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
                 .first()
             )
             order._ctx = None
-            from orders import tasks
+            # The outbox (issue 5): in-app rows and e-mails are written in this transaction;
+            # only the sending is queued, after commit.
+            from orders import notifications
 
-            enqueue(tasks.notify_transition, log.pk if log else None, order.pk, name, source, user.pk)
+            notifications.notify_transition(log_id=log.pk if log else None, order_id=order.pk, name=name,
+                                            actor_id=user.pk)
     except ConcurrentTransition:
         raise Conflict(_("Another change to this order won the race; reload and try again."),
                        code="concurrent_transition") from None
@@ -424,3 +426,330 @@ def mark_notifications_read(*, user, ids: list[int] | None = None) -> int:
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read=True)
+
+
+# --- the assistant's check (R4.2): communication log, escalations (R5.1) -------------------------
+@transaction.atomic
+def log_communication(*, user, order_id, channel: str, with_whom: str, summary: str,
+                      at: datetime.datetime | None = None):
+    """Record a contact with the customer about the order (who, when, what was said or agreed)."""
+    from orders.models import Communication
+
+    order = _lock_visible_order(user, order_id)
+    if not roles.may(user, "communication.log", order):
+        raise Forbidden()
+    errors: dict[str, list[str]] = {}
+    if channel not in Communication.Channel.values:
+        errors["channel"] = [_("Choose call, email, visit or other.")]
+    if not (with_whom or "").strip():
+        errors["with_whom"] = [_("This field is required.")]
+    if not (summary or "").strip():
+        errors["summary"] = [_("This field is required.")]
+    at = at or timezone.now()
+    if at > timezone.now() + datetime.timedelta(minutes=5):
+        errors["at"] = [_("A contact cannot lie in the future.")]
+    if errors:
+        raise InvalidInput(_("The communication has invalid values."), errors=errors)
+    return Communication.objects.create(
+        order=order, channel=channel, at=at, with_whom=with_whom.strip()[:100], summary=summary.strip(),
+        recorded_by=user,
+    )
+
+
+@transaction.atomic
+def raise_escalation(*, user, order_id, reason: str):
+    """Escalate a problem with the order to the sales managers (R5.1); they are notified."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+    from django.utils import translation
+
+    from orders.models import Escalation
+
+    order = _lock_visible_order(user, order_id)
+    if not roles.may(user, "escalation.raise", order):
+        raise Forbidden()
+    if not (reason or "").strip():
+        raise InvalidInput(errors={"reason": [_("This field is required.")]})
+    escalation = Escalation.objects.create(order=order, reason=reason.strip(), raised_by=user)
+    managers = get_user_model().objects.filter(
+        Q(groups__name=roles.Role.SALES_MANAGER), is_active=True
+    ).exclude(pk=user.pk).distinct()
+    from django.conf import settings
+
+    with translation.override(settings.LANGUAGE_CODE):
+        message = _("Order %(number)s: %(actor)s escalated a problem: %(reason)s") % {
+            "number": order.number, "actor": user.get_full_name() or user.get_username(),
+            "reason": escalation.reason[:200],
+        }
+    Notification.objects.bulk_create(
+        [
+            Notification(user=manager, kind=Notification.Kind.ESCALATION, order=order, message=message,
+                         dedupe_key=f"escalation:{escalation.pk}:{Notification.Kind.ESCALATION}:{manager.pk}")
+            for manager in managers
+        ]
+    )
+    return escalation
+
+
+@transaction.atomic
+def resolve_escalation(*, user, escalation_id, resolution: str):
+    from orders.models import Escalation
+
+    try:
+        escalation = Escalation.objects.select_related("order").get(pk=escalation_id)
+    except (Escalation.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+    order = _lock_visible_order(user, escalation.order_id)
+    if not roles.may(user, "escalation.resolve", order):
+        raise Forbidden()
+    if not (resolution or "").strip():
+        raise InvalidInput(errors={"resolution": [_("This field is required.")]})
+    escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
+    if escalation.resolved_at is not None:
+        raise Conflict(_("The escalation is already resolved."))
+    escalation.resolution = resolution.strip()
+    escalation.resolved_by = user
+    escalation.resolved_at = timezone.now()
+    escalation.save(update_fields=["resolution", "resolved_by", "resolved_at"])
+    return escalation
+
+
+# --- import from a CSV or Excel sheet (R4.1, other channels) -------------------------------------
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+IMPORT_MAX_ROWS = 5000
+IMPORT_COLUMNS = (
+    "order_ref", "customer", "channel", "contact_name", "contact_phone", "delivery_address",
+    "requested_delivery_date", "special_terms", "product", "specification", "quantity", "unit_price",
+)
+IMPORT_REQUIRED = frozenset(IMPORT_COLUMNS) - {"special_terms"}
+
+
+@transaction.atomic
+def create_import_job(*, user, upload):
+    """Store an uploaded sheet for checking; nothing is imported yet."""
+    from orders.models import ImportJob
+
+    if not roles.may(user, "order.import"):
+        raise Forbidden()
+    if upload is None:
+        raise InvalidInput(errors={"file": [_("Choose a CSV or Excel file.")]})
+    name = upload.name or ""
+    if not name.lower().endswith((".csv", ".xlsx")):
+        raise InvalidInput(errors={"file": [_("The file must be a CSV (.csv) or Excel (.xlsx) sheet.")]})
+    if upload.size > IMPORT_MAX_BYTES:
+        raise InvalidInput(errors={"file": [_("The file may be at most 5 MB.")]})
+    job = ImportJob.objects.create(user=user, file=upload, filename=name[:200])
+    from orders import tasks
+
+    enqueue(tasks.validate_import, job.pk)
+    return job
+
+
+def _read_sheet(job) -> list[dict]:
+    """The rows of the sheet as dicts of text keyed by the header's column names."""
+    import csv
+    import io
+
+    job.file.open("rb")
+    try:
+        raw = job.file.read()
+    finally:
+        job.file.close()
+    if job.filename.lower().endswith(".xlsx"):
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        except Exception:  # noqa: BLE001 - any unreadable workbook is the user's input error
+            raise InvalidInput(errors={"file": [_("The Excel file cannot be read.")]}) from None
+        sheet = book.worksheets[0]
+        rows = [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                raise InvalidInput(errors={"file": [_("The CSV file must be UTF-8 or GB18030 text.")]}) from None
+        rows = list(csv.reader(io.StringIO(text)))
+    rows = [row for row in rows if any(str(v).strip() for v in row)]
+    if not rows:
+        raise InvalidInput(errors={"file": [_("The file is empty.")]})
+    header = [str(h).strip().lower() for h in rows[0]]
+    missing = [c for c in IMPORT_REQUIRED if c not in header]
+    if missing:
+        raise InvalidInput(errors={"file": [
+            _("Missing columns: %(columns)s.") % {"columns": ", ".join(sorted(missing))}
+        ]})
+    if len(rows) - 1 > IMPORT_MAX_ROWS:
+        raise InvalidInput(errors={"file": [_("At most %(n)s rows per file.") % {"n": IMPORT_MAX_ROWS}]})
+    result = []
+    for values in rows[1:]:
+        item = {}
+        for i, name in enumerate(header):
+            value = values[i] if i < len(values) else ""
+            item[name] = value
+        result.append(item)
+    return result
+
+
+def _parse_import_rows(rows: list[dict], *, progress=None) -> tuple[list[dict], list[dict]]:
+    """Check every row; returns (orders grouped by `order_ref`, errors as {row, field, message})."""
+    from orders.models import Channel
+
+    errors: list[dict] = []
+    customers = {c.code.lower(): c for c in Customer.objects.all()}
+    products = {p.sku.lower(): p for p in Product.objects.filter(is_active=True)}
+    groups: dict[str, dict] = {}
+    today = timezone.localdate()
+    for index, row in enumerate(rows):
+        number = index + 2  # the header is row 1
+        problems = []
+
+        def text(name, row=row):
+            value = row.get(name, "")
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            return str(value).strip()
+
+        ref = text("order_ref")
+        if not ref:
+            problems.append(("order_ref", _("This field is required.")))
+        customer = customers.get(text("customer").lower())
+        if customer is None:
+            problems.append(("customer", _("Unknown customer code “%(code)s”.") % {"code": text("customer")}))
+        channel = text("channel").lower()
+        if channel not in Channel.values:
+            problems.append(("channel", _("Unknown channel “%(value)s”.") % {"value": text("channel")}))
+        for name in ("contact_name", "contact_phone", "delivery_address", "specification"):
+            if not text(name):
+                problems.append((name, _("This field is required.")))
+        raw_date = row.get("requested_delivery_date", "")
+        requested = None
+        if isinstance(raw_date, datetime.datetime):
+            requested = raw_date.date()
+        elif isinstance(raw_date, datetime.date):
+            requested = raw_date
+        else:
+            try:
+                requested = datetime.date.fromisoformat(str(raw_date).strip())
+            except ValueError:
+                problems.append(("requested_delivery_date", _("Enter a date as YYYY-MM-DD.")))
+        if requested is not None and requested < today:
+            problems.append(("requested_delivery_date", _("The requested delivery date may not be in the past.")))
+        product = products.get(text("product").lower())
+        if product is None:
+            problems.append(("product", _("Unknown product SKU “%(sku)s”.") % {"sku": text("product")}))
+        amounts = {}
+        for name, minimum in (("quantity", Decimal("0.001")), ("unit_price", Decimal("0"))):
+            try:
+                value = Decimal(text(name))
+                if not value.is_finite() or value < minimum or value > Decimal("999999999"):
+                    raise ArithmeticError
+                amounts[name] = value.quantize(Decimal("0.001") if name == "quantity" else Decimal("0.01"))
+            except (ArithmeticError, ValueError):
+                problems.append((name, _("Enter a valid number (quantity above zero, price zero or more).")))
+        for field_name, message in problems:
+            errors.append({"row": number, "field": field_name, "message": str(message)})
+        if not problems:
+            group = groups.setdefault(ref, {
+                "ref": ref, "row": number, "customer": customer, "channel": channel,
+                "contact_name": text("contact_name"), "contact_phone": text("contact_phone"),
+                "delivery_address": text("delivery_address"), "requested_delivery_date": requested,
+                "special_terms": text("special_terms"), "lines": [],
+            })
+            if group["customer"].pk != customer.pk:
+                errors.append({"row": number, "field": "customer",
+                               "message": str(_("All rows of one order_ref need the same customer."))})
+            group["lines"].append({"product": product, "specification": text("specification"), **amounts})
+        if progress is not None:
+            progress(index + 1)
+    return list(groups.values()), errors
+
+
+def validate_import(*, job_id) -> None:
+    """Check an import job's rows and store the preview and per-row errors (runs in a worker)."""
+    from orders.models import ImportJob
+
+    job = ImportJob.objects.get(pk=job_id)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.VALIDATING)
+    try:
+        rows = _read_sheet(job)
+    except InvalidInput as exc:
+        messages = [str(m) for problems in exc.errors.values() for m in problems]
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.INVALID, errors=[{"row": 0, "field": "file", "message": m} for m in messages],
+            finished_at=timezone.now(),
+        )
+        return
+    ImportJob.objects.filter(pk=job.pk).update(total_rows=len(rows), processed_rows=0)
+    step = max(1, len(rows) // 50)
+
+    def progress(done):
+        if done % step == 0 or done == len(rows):
+            ImportJob.objects.filter(pk=job.pk).update(processed_rows=done)
+
+    groups, errors = _parse_import_rows(rows, progress=progress)
+    preview = [
+        {
+            "ref": g["ref"], "row": g["row"], "customer": str(g["customer"]), "lines": len(g["lines"]),
+            "requested_delivery_date": g["requested_delivery_date"].isoformat(),
+            "total": str(sum((ln["quantity"] * ln["unit_price"]).quantize(Decimal("0.01")) for ln in g["lines"])),
+        }
+        for g in groups
+    ]
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.INVALID if errors or not groups else ImportJob.Status.READY,
+        errors=errors, preview=preview, processed_rows=len(rows), finished_at=timezone.now(),
+    )
+
+
+def commit_import(*, user, job_id) -> list[int]:
+    """Create every order of a checked import in ONE transaction through :func:`create_order`: all or nothing."""
+    from orders.models import ImportJob
+
+    with transaction.atomic():
+        try:
+            job = ImportJob.objects.select_for_update().get(pk=job_id, user=user)
+        except (ImportJob.DoesNotExist, ValueError, TypeError):
+            raise NotFound() from None
+        if job.status != ImportJob.Status.READY:
+            raise Conflict(_("Only a checked import without errors can be imported."), code="import_not_ready")
+        job.status = ImportJob.Status.IMPORTING
+        job.save(update_fields=["status"])
+    try:
+        rows = _read_sheet(job)
+        groups, errors = _parse_import_rows(rows)
+        if errors:
+            raise InvalidInput(_("The file has errors."), errors={"file": [e["message"] for e in errors]})
+        with transaction.atomic():
+            ids = []
+            for group in groups:
+                try:
+                    order = create_order(
+                        user=user, customer=group["customer"], channel=group["channel"],
+                        contact_name=group["contact_name"], contact_phone=group["contact_phone"],
+                        delivery_address=group["delivery_address"],
+                        requested_delivery_date=group["requested_delivery_date"],
+                        special_terms=group["special_terms"], lines=group["lines"],
+                    )
+                except InvalidInput as exc:
+                    messages = [str(m) for problems in exc.errors.values() for m in problems] or [str(exc.detail)]
+                    raise InvalidInput(errors={"file": [
+                        _("Order %(ref)s (row %(row)s): %(problem)s") % {"ref": group["ref"], "row": group["row"],
+                                                                        "problem": m}
+                        for m in messages
+                    ]}) from None
+                ids.append(order.pk)
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.DONE, order_ids=ids, finished_at=timezone.now()
+            )
+        return ids
+    except (InvalidInput, Forbidden) as exc:
+        messages = [str(m) for problems in (exc.errors or {}).values() for m in problems] or [str(exc.detail)]
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED, finished_at=timezone.now(),
+            errors=[{"row": 0, "field": "file", "message": m} for m in messages],
+        )
+        raise

@@ -19,7 +19,6 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm_log.models import StateLog
@@ -72,38 +71,88 @@ def dashboard(request):
     )
 
 
-@login_required
-@require_POST
-def notifications_read(request):
-    request.user.notifications.filter(read=False).update(read=True)
-    messages.success(request, _("All notifications are marked read."))
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "orders:dashboard"
-    return redirect(target)
-
-
 # --- list --------------------------------------------------------------------------
-@login_required
-def order_list(request):
+def _parse_date(value):
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _filtered_orders(request):
+    """The caller's orders as the list's filters and sort ask (also what an export writes)."""
     user = request.user
-    orders = selectors.order_list(user).order_by("-created_at", "-id")
-    state = request.GET.get("state", "")
+    params = request.GET
+    orders = selectors.order_list(user).annotate(at_risk=selectors.at_risk_exists())
+    f: dict = {}
+    state = params.get("state", "")
     if state in State.values:
         orders = orders.filter(state=state)
-    else:
-        state = ""
-    overdue = request.GET.get("overdue") in ("1", "true")
-    if overdue:
+        f["state"] = state
+    customer = params.get("customer", "").strip()
+    if customer.isdigit():
+        orders = orders.filter(customer_id=int(customer))
+        f["customer"] = int(customer)
+    created_from, created_to = _parse_date(params.get("from")), _parse_date(params.get("to"))
+    if created_from:
+        orders = orders.filter(created_at__date__gte=created_from)
+        f["from"] = created_from.isoformat()
+    if created_to:
+        orders = orders.filter(created_at__date__lte=created_to)
+        f["to"] = created_to.isoformat()
+    if params.get("overdue") in ("1", "true", "on"):
         orders = orders.filter(selectors.overdue_q(timezone.localdate()))
-    query = request.GET.get("q", "").strip()[:100]
+        f["overdue"] = True
+    if params.get("at_risk") in ("1", "true", "on"):
+        orders = orders.filter(at_risk=True)
+        f["at_risk"] = True
+    query = params.get("q", "").strip()[:100]
     if query:
         orders = orders.filter(
             Q(number__icontains=query) | Q(customer__name__icontains=query) | Q(customer__code__icontains=query)
         )
+        f["q"] = query
+    sort = params.get("sort", "")
+    key = sort.lstrip("-")
+    if key not in selectors.LIST_SORTS or (key == "total" and not roles.sees_prices(user)):
+        sort, key = "", ""
+    if key:
+        field = selectors.LIST_SORTS[key]
+        orders = orders.order_by(f"-{field}" if sort.startswith("-") else field, "-id")
+    else:
+        orders = orders.order_by("-created_at", "-id")
+    f["sort"] = sort
+    return orders, f
+
+
+def _sort_links(current: str, sees_prices: bool) -> dict:
+    links = {}
+    for key in selectors.LIST_SORTS:
+        if key == "total" and not sees_prices:
+            continue
+        if current == key:
+            links[key] = {"next": f"-{key}", "dir": "asc"}
+        elif current == f"-{key}":
+            links[key] = {"next": key, "dir": "desc"}
+        else:
+            links[key] = {"next": key, "dir": ""}
+    return links
+
+
+@login_required
+def order_list(request):
+    from orders.models import Customer
+
+    user = request.user
+    orders, f = _filtered_orders(request)
+    export = request.GET.get("export", "")
+    if export in ("csv", "xlsx"):
+        return _export(request, orders, export)
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    sees_prices = roles.sees_prices(user)
+    customer = Customer.objects.filter(pk=f["customer"]).first() if "customer" in f else None
     return render(
         request,
         "orders/order_list.html",
@@ -111,78 +160,261 @@ def order_list(request):
             "page": page,
             "orders": page.object_list,
             "states": State.choices,
-            "state": state,
-            "query": query,
-            "overdue": overdue,
-            "sees_prices": roles.sees_prices(user),
+            "f": f,
+            "state": f.get("state", ""),
+            "query": f.get("q", ""),
+            "overdue": f.get("overdue", False),
+            "customer": customer,
+            "filtered": any(k for k in f if k != "sort"),
+            "sorts": _sort_links(f.get("sort", ""), sees_prices),
+            "sees_prices": sees_prices,
             "may_create": roles.may(user, "order.create"),
+            "may_import": roles.may(user, "order.import"),
             "today": timezone.localdate(),
         },
     )
 
 
-# --- intake (R4.1) -----------------------------------------------------------------
+def _export_columns(user) -> list[tuple[str, object]]:
+    columns = [
+        (_("Number"), lambda o: o.number),
+        (_("Customer"), lambda o: o.customer.name),
+        (_("State"), lambda o: o.get_state_display()),
+        (_("Channel"), lambda o: o.get_channel_display()),
+        (_("Requested delivery"), lambda o: o.requested_delivery_date),
+        (_("Promised delivery"), lambda o: o.promised_delivery_date),
+        (_("Assistant"), lambda o: o.assistant.get_full_name() or o.assistant.get_username()),
+        (_("Workshop"), lambda o: str(o.workshop) if o.workshop else ""),
+        (_("Created"), lambda o: timezone.localtime(o.created_at).replace(tzinfo=None)),
+    ]
+    if roles.sees_customer_contact(user):
+        columns += [
+            (_("Contact name"), lambda o: o.contact_name),
+            (_("Contact phone"), lambda o: o.contact_phone),
+            (_("Delivery address"), lambda o: o.delivery_address),
+        ]
+    if roles.sees_prices(user):
+        columns.append((_("Total"), lambda o: o.total_amount))
+    return columns
+
+
+def _export(request, orders, kind: str):
+    """Exactly the rows the list's filter shows (every page), with only the fields the caller may see."""
+    import csv
+
+    from django.http import HttpResponse, StreamingHttpResponse
+
+    columns = _export_columns(request.user)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    rows = orders.iterator(chunk_size=2000)
+    if kind == "csv":
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+
+        def stream():
+            yield "\ufeff"  # Excel opens UTF-8 with a BOM
+            yield writer.writerow([str(label) for label, _get in columns])
+            for order in rows:
+                yield writer.writerow(["" if (v := get(order)) is None else v for _label, get in columns])
+
+        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
+        return response
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(title=str(_("Orders"))[:31])
+    sheet.append([str(label) for label, _get in columns])
+    for order in rows:
+        sheet.append([get(order) for _label, get in columns])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.xlsx"'
+    return response
+
+
+# --- intake (R4.1) and editing while received ----------------------------------------------------
+def _service_errors_to_form(exc: ServiceError, form, top_errors: list, line_errors: list) -> None:
+    top_errors.append(str(exc.detail))
+    for field, problems in (exc.errors or {}).items():
+        for problem in problems:
+            text = problem.get("message", "") if isinstance(problem, dict) else str(problem)
+            if field in form.fields:
+                form.add_error(field, text)
+            elif field == "lines":
+                line_errors.append(text)
+            else:
+                top_errors.append(text)
+
+
+def _earliest_feasible(product_ids) -> object:
+    import datetime
+
+    from orders.models import Product
+
+    ids = [int(p) for p in product_ids if str(p).isdigit()]
+    lead = max(Product.objects.filter(pk__in=ids).values_list("lead_time_days", flat=True), default=0)
+    return timezone.localdate() + datetime.timedelta(days=lead) if ids else None
+
+
+def _form_context(form, formset, top_errors, line_errors, **extra) -> dict:
+    from orders.selectors import products
+
+    return {
+        "form": form,
+        "formset": formset,
+        "top_errors": top_errors,
+        "line_errors": [*formset.non_form_errors(), *line_errors] if formset.is_bound else line_errors,
+        "product_defaults": {
+            str(p.pk): {"specification": p.specification, "unit_price": str(p.standard_price),
+                        "lead_time_days": p.lead_time_days}
+            for p in products().only("pk", "specification", "standard_price", "lead_time_days")
+        },
+        **extra,
+    }
+
+
 @login_required
 def order_create(request):
     user = request.user
     if not roles.may(user, "order.create"):
         raise PermissionDenied(_("Your role may not enter orders."))
+    with_assistant = roles.may(user, "order.reassign")
     top_errors: list[str] = []
     line_errors: list[str] = []
+    duplicates = []
+    earliest = None
     if request.method == "POST":
-        form = OrderForm(request.POST)
+        form = OrderForm(request.POST, with_assistant=with_assistant)
         formset = OrderLineFormSet(request.POST, prefix=LINES_PREFIX)
         form_valid = form.is_valid()  # validate both, so every error shows at once
         if formset.is_valid() and form_valid:
             data = form.cleaned_data
+            lines = formset.filled_lines()
+            earliest = _earliest_feasible([line["product"].pk for line in lines])
+            duplicates = selectors.likely_duplicates(
+                user, customer_id=data["customer"].pk, product_ids=[line["product"].pk for line in lines]
+            )
+            if duplicates and not data.get("confirm_duplicate"):
+                top_errors.append(_("This looks like an order already recorded; check it, or confirm "
+                                    "“Save anyway” below. Nothing was saved."))
+            else:
+                try:
+                    order = services.create_order(
+                        user=user,
+                        customer=data["customer"],
+                        channel=data["channel"],
+                        contact_name=data["contact_name"],
+                        contact_phone=data["contact_phone"],
+                        delivery_address=data["delivery_address"],
+                        requested_delivery_date=data["requested_delivery_date"],
+                        special_terms=data["special_terms"],
+                        lines=lines,
+                        assistant=data.get("assistant"),
+                    )
+                except Forbidden as exc:
+                    raise PermissionDenied(str(exc.detail)) from None
+                except ServiceError as exc:
+                    _service_errors_to_form(exc, form, top_errors, line_errors)
+                else:
+                    messages.success(request, _("Order %(number)s was recorded.") % {"number": order.number})
+                    return redirect(order)
+        else:
+            top_errors.append(_("Please correct the errors below; nothing was saved."))
+    else:
+        form = OrderForm(initial={"channel": "phone"}, with_assistant=with_assistant)
+        formset = OrderLineFormSet(prefix=LINES_PREFIX)
+    return render(
+        request,
+        "orders/order_form.html",
+        _form_context(form, formset, top_errors, line_errors, duplicates=duplicates, earliest=earliest,
+                      is_edit=False),
+    )
+
+
+@login_required
+def intake_check(request):
+    """For the intake form, as the assistant types: likely duplicates and the earliest feasible date."""
+    from django.http import JsonResponse
+
+    user = request.user
+    if not roles.may(user, "order.create") and not roles.may(user, "order.edit"):
+        raise PermissionDenied
+    product_ids = [p for p in request.GET.getlist("product") if p.isdigit()][:100]
+    customer = request.GET.get("customer", "")
+    exclude = request.GET.get("exclude", "")
+    duplicates = []
+    if customer.isdigit() and product_ids:
+        duplicates = selectors.likely_duplicates(
+            user, customer_id=int(customer), product_ids=product_ids,
+            exclude_id=int(exclude) if exclude.isdigit() else None,
+        )
+    earliest = _earliest_feasible(product_ids)
+    return JsonResponse({
+        "earliest_feasible_date": earliest.isoformat() if earliest else None,
+        "duplicates": [
+            {"id": o.pk, "number": o.number, "url": o.get_absolute_url(), "state": o.get_state_display(),
+             "created_at": timezone.localtime(o.created_at).strftime("%Y-%m-%d %H:%M")}
+            for o in duplicates
+        ],
+    })
+
+
+@login_required
+def order_edit(request, pk: int):
+    from orders.forms import OrderEditForm
+
+    user = request.user
+    order = _get_order(user, pk)
+    if not roles.may(user, "order.edit", order):
+        raise PermissionDenied(_("Your role may not change this order."))
+    if order.state != State.RECEIVED:
+        messages.error(request, _("An order can be changed only while it is received."))
+        return redirect(order)
+    top_errors: list[str] = []
+    line_errors: list[str] = []
+    if request.method == "POST":
+        form = OrderEditForm(request.POST)
+        formset = OrderLineFormSet(request.POST, prefix=LINES_PREFIX)
+        form_valid = form.is_valid()
+        if formset.is_valid() and form_valid:
+            data = {k: v for k, v in form.cleaned_data.items() if k in services.EDITABLE_FIELDS}
+            data["lines"] = formset.filled_lines()
             try:
-                order = services.create_order(
-                    user=user,
-                    customer=data["customer"],
-                    channel=data["channel"],
-                    contact_name=data["contact_name"],
-                    contact_phone=data["contact_phone"],
-                    delivery_address=data["delivery_address"],
-                    requested_delivery_date=data["requested_delivery_date"],
-                    special_terms=data["special_terms"],
-                    lines=formset.filled_lines(),
-                )
+                services.update_order(user=user, order_id=order.pk, data=data)
+            except NotFound:
+                raise Http404 from None
             except Forbidden as exc:
                 raise PermissionDenied(str(exc.detail)) from None
             except ServiceError as exc:
-                top_errors.append(str(exc.detail))
-                for field, problems in exc.errors.items():
-                    for problem in problems:
-                        text = problem.get("message", "") if isinstance(problem, dict) else str(problem)
-                        if field in form.fields:
-                            form.add_error(field, text)
-                        elif field == "lines":
-                            line_errors.append(text)
-                        else:
-                            top_errors.append(text)
+                _service_errors_to_form(exc, form, top_errors, line_errors)
             else:
-                messages.success(request, _("Order %(number)s was recorded.") % {"number": order.number})
+                messages.success(request, _("Order %(number)s was changed.") % {"number": order.number})
                 return redirect(order)
         else:
             top_errors.append(_("Please correct the errors below; nothing was saved."))
     else:
-        form = OrderForm(initial={"channel": "phone"})
-        formset = OrderLineFormSet(prefix=LINES_PREFIX)
-    from orders.selectors import products
-
+        form = OrderEditForm(initial={name: getattr(order, name) for name in services.EDITABLE_FIELDS})
+        initial_lines = [
+            {"product": line.product_id, "specification": line.specification, "quantity": line.quantity,
+             "unit_price": line.unit_price}
+            for line in order.lines.all()
+        ]
+        formset = OrderLineFormSet(prefix=LINES_PREFIX, initial=initial_lines)
+    earliest = _earliest_feasible([str(line.product_id) for line in order.lines.all()])
     return render(
-        request,
-        "orders/order_form.html",
-        {
-            "form": form,
-            "formset": formset,
-            "top_errors": top_errors,
-            "line_errors": [*formset.non_form_errors(), *line_errors] if formset.is_bound else line_errors,
-            "product_defaults": {
-                str(p.pk): {"specification": p.specification, "unit_price": str(p.standard_price)}
-                for p in products().only("pk", "specification", "standard_price")
-            },
-        },
+        request, "orders/order_form.html",
+        _form_context(form, formset, top_errors, line_errors, order=order, is_edit=True, earliest=earliest,
+                      duplicates=[]),
+        status=400 if top_errors else 200,
     )
 
 
@@ -246,8 +478,43 @@ def _timeline(order: Order, user) -> list[dict]:
                 "key": (change.at, 1, change.pk),
             }
         )
+    _timeline_extras(order, user, entries)
     entries.sort(key=lambda e: e["key"])
     return entries
+
+
+def _timeline_extras(order: Order, user, entries: list) -> None:
+    """Progress reports, shipment events, communications, clarifications, escalations and the caller's
+    notifications about the order (each a fixed number of queries)."""
+    from logistics.models import ShipmentEvent
+
+    sales_side = roles.sees_credit(user)  # notes of the talks with the customer stay with sales, finance, audit
+    for report in order.progress_reports.select_related("reported_by"):
+        entries.append({"kind": "progress", "at": report.reported_at, "who": _who(report.reported_by),
+                        "percent": report.percent_complete, "note": report.note,
+                        "key": (report.reported_at, 2, report.pk)})
+    for event in ShipmentEvent.objects.filter(shipment__order=order).select_related("shipment", "recorded_by"):
+        entries.append({"kind": "shipment", "at": event.at, "who": _who(event.recorded_by),
+                        "status": event.get_status_display(), "location": event.location, "note": event.note,
+                        "carrier": event.shipment.carrier, "tracking": event.shipment.tracking_number,
+                        "key": (event.at, 3, event.pk)})
+    if sales_side:
+        for comm in order.communications.select_related("recorded_by"):
+            entries.append({"kind": "communication", "at": comm.at, "who": _who(comm.recorded_by),
+                            "channel": comm.get_channel_display(), "with_whom": comm.with_whom,
+                            "summary": comm.summary, "key": (comm.at, 4, comm.pk)})
+        for clar in order.clarifications.select_related("raised_by"):
+            entries.append({"kind": "clarification", "at": clar.raised_at, "who": _who(clar.raised_by),
+                            "question": clar.question, "resolution": clar.resolution,
+                            "resolved_at": clar.resolved_at, "key": (clar.raised_at, 5, clar.pk)})
+    for esc in order.escalations.select_related("raised_by", "resolved_by"):
+        entries.append({"kind": "escalation", "at": esc.raised_at, "who": _who(esc.raised_by),
+                        "reason": esc.reason if sales_side else "", "resolution": esc.resolution if sales_side else "",
+                        "resolved_by": _who(esc.resolved_by) if esc.resolved_by_id else "",
+                        "resolved_at": esc.resolved_at, "key": (esc.raised_at, 6, esc.pk)})
+    for note in order.notifications.filter(user=user):
+        entries.append({"kind": "notification", "at": note.created_at, "who": "", "message": note.message,
+                        "label": note.get_kind_display(), "key": (note.created_at, 7, note.pk)})
 
 
 def _transition_buttons(order: Order, user, *, failed: str | None = None, posted=None) -> list[dict]:
@@ -278,7 +545,34 @@ def _transition_buttons(order: Order, user, *, failed: str | None = None, posted
     return buttons
 
 
-def _detail_context(request, order: Order, *, failed: str | None = None) -> dict:
+def _desk_context(order: Order, user, forms: dict) -> dict:
+    """The assistant's check (R4.2), the communication log and escalations (R5.1) with their forms."""
+    from orders.forms import ClarificationForm, CommunicationForm, EscalationForm, ResolutionForm
+
+    sales_side = roles.sees_credit(user)
+    may_clarify = roles.may(user, "clarification.manage", order)
+    context = {
+        "checklist": selectors.submit_checklist(order)
+        if order.state == State.RECEIVED and not order.is_submitted and sales_side else [],
+        "communications": list(order.communications.select_related("recorded_by")) if sales_side else [],
+        "escalations": list(order.escalations.select_related("raised_by", "resolved_by")),
+        "sales_side": sales_side,
+        "may_edit": order.state == State.RECEIVED and roles.may(user, "order.edit", order),
+        "may_communicate": roles.may(user, "communication.log", order),
+        "may_clarify": may_clarify and order.state == State.RECEIVED,
+        "may_resolve_clarification": may_clarify,
+        "may_escalate": roles.may(user, "escalation.raise", order),
+        "may_resolve_escalation": roles.may(user, "escalation.resolve", order),
+        "communication_form": forms.get("communication") or CommunicationForm(),
+        "clarification_form": forms.get("clarification") or ClarificationForm(),
+        "escalation_form": forms.get("escalation") or EscalationForm(),
+        "resolution_form": ResolutionForm(auto_id=False),
+        "resolution_errors": forms.get("resolution_errors") or {},
+    }
+    return context
+
+
+def _detail_context(request, order: Order, *, failed: str | None = None, forms: dict | None = None) -> dict:
     from logistics.models import ShipmentEvent
     from production.models import ProductionPlan
 
@@ -317,6 +611,7 @@ def _detail_context(request, order: Order, *, failed: str | None = None) -> dict
         "signoffs": signoffs,
         "joint_review": order.requires_joint_review or bool(signoffs),
         "clarifications": list(order.clarifications.select_related("raised_by")),
+        **_desk_context(order, user, forms or {}),
         "transitions": _transition_buttons(order, user, failed=failed, posted=request.POST if failed else None),
         "read_only": roles.is_read_only(user),
         "today": timezone.localdate(),
@@ -391,6 +686,118 @@ def order_transition(request, pk: int, name: str):
     return redirect(order)
 
 
+# --- the assistant's check: communications, clarifications, escalations (R4.2, R5.1) ----------------
+def _desk_write(request, pk: int, *, form_key: str, form, call):
+    """Run a desk service from a posted form; on bad input show the order again with the errors (400)."""
+    order = _get_order(request.user, pk)
+    if form is not None and not form.is_valid():
+        context = _detail_context(request, order, forms={form_key: form})
+        context["desk_error"] = _("Please correct the errors below; nothing was saved.")
+        return render(request, "orders/order_detail.html", context, status=400)
+    try:
+        message = call(order, form.cleaned_data if form is not None else None)
+    except NotFound:
+        raise Http404 from None
+    except Forbidden as exc:
+        return render(request, "403.html", {"exception": str(exc.detail)}, status=403)
+    except ServiceError as exc:
+        if form is not None:
+            for field, problems in (exc.errors or {}).items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, str(problem))
+        context = _detail_context(request, order, forms={form_key: form} if form is not None else {})
+        context["desk_error"] = str(exc.detail) if not exc.errors else _(
+            "Please correct the errors below; nothing was saved.")
+        if form_key.endswith("_resolution"):
+            context["resolution_errors"] = {form_key: [str(p) for ps in exc.errors.values() for p in ps]}
+        return render(request, "orders/order_detail.html", context, status=409 if isinstance(exc, Conflict) else 400)
+    messages.success(request, message)
+    return redirect(order)
+
+
+@login_required
+@require_POST
+def communication_add(request, pk: int):
+    from orders.forms import CommunicationForm
+
+    def call(order, data):
+        services.log_communication(user=request.user, order_id=order.pk, channel=data["channel"], at=data["at"],
+                                   with_whom=data["with_whom"], summary=data["summary"])
+        return _("The communication was recorded.")
+
+    return _desk_write(request, pk, form_key="communication", form=CommunicationForm(request.POST), call=call)
+
+
+@login_required
+@require_POST
+def clarification_add(request, pk: int):
+    from orders.forms import ClarificationForm
+
+    def call(order, data):
+        services.open_clarification(user=request.user, order_id=order.pk, question=data["question"])
+        return _("The clarification is open; resolve it before submitting.")
+
+    return _desk_write(request, pk, form_key="clarification", form=ClarificationForm(request.POST), call=call)
+
+
+@login_required
+@require_POST
+def clarification_resolve(request, pk: int, item: int):
+    from orders.forms import ResolutionForm
+    from orders.models import Clarification
+
+    if not Clarification.objects.filter(pk=item, order_id=pk).exists():
+        raise Http404
+
+    def call(order, data):
+        services.resolve_clarification(user=request.user, clarification_id=item, resolution=data["resolution"])
+        return _("The clarification is resolved.")
+
+    form = ResolutionForm(request.POST)
+    if not form.is_valid():
+        order = _get_order(request.user, pk)
+        context = _detail_context(request, order)
+        context["resolution_errors"] = {f"clarification-{item}": [e for es in form.errors.values() for e in es]}
+        context["desk_error"] = _("Please correct the errors below; nothing was saved.")
+        return render(request, "orders/order_detail.html", context, status=400)
+    return _desk_write(request, pk, form_key="clarification_resolution", form=form, call=call)
+
+
+@login_required
+@require_POST
+def escalation_add(request, pk: int):
+    from orders.forms import EscalationForm
+
+    def call(order, data):
+        services.raise_escalation(user=request.user, order_id=order.pk, reason=data["reason"])
+        return _("The problem was escalated to the sales managers.")
+
+    return _desk_write(request, pk, form_key="escalation", form=EscalationForm(request.POST), call=call)
+
+
+@login_required
+@require_POST
+def escalation_resolve(request, pk: int, item: int):
+    from orders.forms import ResolutionForm
+    from orders.models import Escalation
+
+    if not Escalation.objects.filter(pk=item, order_id=pk).exists():
+        raise Http404
+
+    def call(order, data):
+        services.resolve_escalation(user=request.user, escalation_id=item, resolution=data["resolution"])
+        return _("The escalation is resolved.")
+
+    form = ResolutionForm(request.POST)
+    if not form.is_valid():
+        order = _get_order(request.user, pk)
+        context = _detail_context(request, order)
+        context["resolution_errors"] = {f"escalation-{item}": [e for es in form.errors.values() for e in es]}
+        context["desk_error"] = _("Please correct the errors below; nothing was saved.")
+        return render(request, "orders/order_detail.html", context, status=400)
+    return _desk_write(request, pk, form_key="escalation_resolution", form=form, call=call)
+
+
 # --- the customer's tracking page (R4.4, R5.3) ------------------------------------
 def track(request, token: str):
     from logistics.models import ShipmentEvent, ShipmentStatus
@@ -443,4 +850,134 @@ def track(request, token: str):
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- import from a CSV or Excel sheet (R4.1, other channels) -------------------------------------
+def _import_job(user, pk):
+    from orders.models import ImportJob
+
+    try:
+        return ImportJob.objects.get(pk=pk, user=user)
+    except ImportJob.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def import_start(request):
+    from orders.forms import ImportForm
+    from orders.models import ImportJob
+
+    user = request.user
+    if not roles.may(user, "order.import"):
+        raise PermissionDenied(_("Your role may not import orders."))
+    status = 200
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                job = services.create_import_job(user=user, upload=form.cleaned_data["file"])
+            except Forbidden as exc:
+                raise PermissionDenied(str(exc.detail)) from None
+            except ServiceError as exc:
+                for problems in (exc.errors or {}).values():
+                    for problem in problems:
+                        form.add_error("file", str(problem))
+                status = 400
+            else:
+                return redirect("orders:import_detail", pk=job.pk)
+        else:
+            status = 400
+    else:
+        form = ImportForm()
+    jobs = ImportJob.objects.filter(user=user)[:10]
+    return render(request, "orders/import_start.html",
+                  {"form": form, "jobs": jobs, "columns": services.IMPORT_COLUMNS}, status=status)
+
+
+@login_required
+def import_detail(request, pk: int):
+    job = _import_job(request.user, pk)
+    return render(request, "orders/import_detail.html", {"job": job, "orders": _imported_orders(request.user, job)})
+
+
+def _imported_orders(user, job):
+    return list(selectors.visible_orders(user).filter(pk__in=job.order_ids).select_related("customer")[:200])
+
+
+@login_required
+def import_status(request, pk: int):
+    from django.http import JsonResponse
+
+    job = _import_job(request.user, pk)
+    return JsonResponse({
+        "status": job.status, "status_display": job.get_status_display(), "percent": job.percent,
+        "total_rows": job.total_rows, "processed_rows": job.processed_rows, "error_count": len(job.errors),
+        "finished": job.status not in ("pending", "validating", "importing"),
+    })
+
+
+@login_required
+@require_POST
+def import_commit(request, pk: int):
+    job = _import_job(request.user, pk)
+    try:
+        ids = services.commit_import(user=request.user, job_id=job.pk)
+    except NotFound:
+        raise Http404 from None
+    except Forbidden as exc:
+        return render(request, "403.html", {"exception": str(exc.detail)}, status=403)
+    except ServiceError as exc:
+        job.refresh_from_db()
+        messages.error(request, str(exc.detail))
+        return render(request, "orders/import_detail.html", {"job": job, "orders": []},
+                      status=409 if isinstance(exc, Conflict) else 400)
+    messages.success(request, _("%(n)s orders were imported.") % {"n": len(ids)})
+    return redirect("orders:import_detail", pk=job.pk)
+
+
+@login_required
+def import_template(request, kind: str):
+    """A sheet with the import's columns and one example order of two lines."""
+    import csv
+    import datetime
+    import io
+
+    from django.http import HttpResponse
+
+    from orders.models import Customer, Product
+
+    if kind not in ("csv", "xlsx"):
+        raise Http404
+    customer = Customer.objects.order_by("code").first()
+    products = list(Product.objects.filter(is_active=True).order_by("sku")[:2])
+    when = (timezone.localdate() + datetime.timedelta(days=60)).isoformat()
+    example = []
+    for product in products or [None]:
+        example.append([
+            "A1", customer.code if customer else "C001", "phone", "Li Lei", "13800000000",
+            "Shanghai, Pudong, 88 Century Avenue", when, "",
+            product.sku if product else "SKU-1", product.specification if product and product.specification
+            else "standard", "10", str(product.standard_price) if product else "100.00",
+        ])
+    if kind == "xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "orders"
+        sheet.append(list(services.IMPORT_COLUMNS))
+        for row in example:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        response = HttpResponse(buffer.getvalue(),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(services.IMPORT_COLUMNS)
+        writer.writerows(example)
+        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="order-import-template.{kind}"'
     return response

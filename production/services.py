@@ -120,7 +120,11 @@ def open_issue(*, user, order_id, kind: str, description: str) -> ProductionIssu
         raise InvalidInput(errors={"description": [_("This field is required.")]})
     if order.state not in ISSUE_STATES:
         raise Conflict(_("Issues are raised between approval and acceptance."), code="invalid_state")
-    return ProductionIssue.objects.create(order=order, kind=kind, description=description.strip(), opened_by=user)
+    issue = ProductionIssue.objects.create(order=order, kind=kind, description=description.strip(), opened_by=user)
+    from notifications.services import issue_opened
+
+    issue_opened(issue=issue)  # in this transaction (the outbox); sending is queued after commit
+    return issue
 
 
 @transaction.atomic

@@ -1,1 +1,72 @@
-"""Supervision and assessment (R6): review desk, dashboards, KPIs, the manager's periodic check."""
+"""The manager's periodic check of an assistant's work (R6.1), feeding the accuracy rate (R6.3).
+
+A :class:`PeriodicCheck` is a random sample of an assistant's recent orders; the
+seed of the draw is stored, so the same sample can be drawn again and shown to
+be unbiased. Each sampled order is a :class:`CheckItem` with its outcome: correct,
+or an error found (what it was), and optionally a loss amount recorded against
+the person responsible (R6.3).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class PeriodicCheck(models.Model):
+    assistant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="periodic_checks",
+        verbose_name=_("assistant"),
+    )
+    period_start = models.DateField(_("orders from"))
+    period_end = models.DateField(_("orders until"))
+    sample_size = models.PositiveIntegerField(_("sample size"))
+    seed = models.BigIntegerField(_("random seed"))
+    population = models.PositiveIntegerField(_("orders in the period"), default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("periodic check")
+        verbose_name_plural = _("periodic checks")
+
+    def __str__(self) -> str:
+        return f"{self.assistant} {self.period_start}–{self.period_end}"
+
+
+class CheckItem(models.Model):
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("To verify")
+        CORRECT = "correct", _("Correct")
+        ERROR = "error", _("Error found")
+
+    check_run = models.ForeignKey(PeriodicCheck, on_delete=models.CASCADE, related_name="items",
+                                  verbose_name=_("periodic check"))
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="check_items",
+                              verbose_name=_("order"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING,
+                               db_index=True)
+    error_description = models.TextField(_("error found"), blank=True)
+    loss_amount = models.DecimalField(_("loss amount"), max_digits=16, decimal_places=2, default=Decimal("0.00"),
+                                      validators=[MinValueValidator(Decimal("0.00"))])
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="recorded_losses",
+        verbose_name=_("person responsible"),
+    )
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("checked by"))
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["check_run", "id"]
+        verbose_name = _("checked order")
+        verbose_name_plural = _("checked orders")
+        constraints = [models.UniqueConstraint(fields=["check_run", "order"], name="check_item_once_per_order")]
+
+    def __str__(self) -> str:
+        return f"{self.check_run_id} {self.order_id} {self.outcome}"

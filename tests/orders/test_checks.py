@@ -6,8 +6,10 @@ import datetime
 from io import StringIO
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 
+from notifications.models import EmailOutbox
 from orders import tasks
 from orders.models import Alert, Notification, Order, State
 from tests import factories
@@ -91,12 +93,21 @@ def test_transition_notifies_the_right_people_after_commit(name, cast, django_ca
     data = dict(data)
     comment = data.pop("comment", "")
 
+    EmailOutbox.objects.all().delete()
+    mail.outbox = []
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         factories.run(order, name, user, comment, **data)
-        assert not Notification.objects.exists(), "notified before commit"
-    assert callbacks, "nothing queued for after commit"
+        # the outbox (issue 5): in-app rows and e-mails are written with the transition ...
+        assert notified(order, kind) == recipients
+        pending = set(EmailOutbox.objects.values_list("status", flat=True))
+        assert pending <= {"pending"}
+    # ... and only the sending waits for the commit
+    assert not mail.outbox, "e-mail sent before commit"
+    assert bool(callbacks) == bool(pending), "sending not queued for after commit"
     for callback in callbacks:
         callback()
+    assert set(EmailOutbox.objects.values_list("status", flat=True)) <= {"sent"}
+    assert len(mail.outbox) == EmailOutbox.objects.count()
 
     assert notified(order, kind) == recipients
     assert user.username not in notified(order)
@@ -130,12 +141,14 @@ def test_the_notification_task_is_idempotent(cast, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         factories.run(order, "approve", cast.sales_manager, comment="ok")
     first = Notification.objects.count()
-    assert first == 2
+    assert Notification.objects.filter(kind="order_approved").count() == 2
+    emails = EmailOutbox.objects.count()
     log = state_logs(order.pk).get(transition="approve")
     # a retried delivery (same transition record) writes nothing new
     tasks.notify_transition.apply(args=(log.pk, order.pk, "approve", "received", cast.sales_manager.pk)).get()
     tasks.notify_transition(log.pk, order.pk, "approve", "received", cast.sales_manager.pk)
     assert Notification.objects.count() == first
+    assert EmailOutbox.objects.count() == emails
 
 
 def test_notifications_api_lists_only_the_callers_newest_first_and_marks_read(
@@ -177,7 +190,7 @@ def test_check_overdue_notifies_assistant_and_managers_once(cast, api_client_for
     output = run_check()
     assert "overdue: 1" in output
     assert notified(late, "order_overdue") == {"sales_assistant", "sales_manager", "sales_manager2"}
-    assert not Notification.objects.filter(order=on_time).exists()
+    assert not Notification.objects.filter(order=on_time, kind="order_overdue").exists()
     assert Alert.objects.filter(order=late, kind="overdue").count() == 1
 
     # again: nothing new
@@ -222,6 +235,6 @@ def test_an_order_due_today_is_not_overdue(cast):
 def test_the_overdue_celery_task_runs_the_same_check(cast):
     order = make_order("shipped", cast=cast)
     shift_promised(order, 3)
-    assert tasks.check_overdue.apply().get() == {"overdue": 1}
-    assert tasks.check_overdue.apply().get() == {"overdue": 0}
+    assert tasks.check_overdue.apply().get()["overdue"] == 1
+    assert tasks.check_overdue.apply().get()["overdue"] == 0
     assert Order.objects.get(pk=order.pk).state == State.SHIPPED

@@ -1,12 +1,23 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from orders.checks import run_checks
+from orders.checks import CHECKS, run_checks
 
 
 class Command(BaseCommand):
-    help = "Run the overdue and at-risk checks now (the same code the Celery schedule runs)."
+    help = (
+        "Run the scheduled checks now — overdue, at risk, stale, overdue receivables, review waiting — "
+        "with their resolution and escalation (the same code the Celery schedule runs)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--only", action="append", choices=list(CHECKS), help="run only this check (repeatable)"
+        )
 
     def handle(self, *args, **options):
-        result = run_checks()
+        try:
+            result = run_checks(names=options.get("only"))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         for name, count in result.items():
             self.stdout.write(f"{name}: {count}")

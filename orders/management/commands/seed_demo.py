@@ -213,6 +213,11 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     count = build_orders(demo)
                 self.stdout.write(self.style.SUCCESS(f"Created {count} demo orders."))
+            # the manager's periodic check sample (R6.1) draws from the demo orders
+            from supervision import demo as supervision_demo
+
+            with transaction.atomic():
+                supervision_demo.seed(self.stdout)
         finally:
             app.conf.task_always_eager = eager_before
             for name, logger in quiet.items():
@@ -511,6 +516,14 @@ def build_orders(demo: Demo) -> int:
     # received, not submitted: an open clarification blocks the submission
     o = _new(demo, a1, "C002", [_line(demo, "P-120", 200), _line(demo, "P-160", 50)], channel="email")
     services.open_clarification(user=demo.u(a1), order_id=o.pk, question="轴承座是否需要防锈涂层？请客户确认。")
+    services.log_communication(
+        user=demo.u(a1), order_id=o.pk, channel="email", with_whom=o.contact_name,
+        summary="已发邮件询问防锈涂层要求，客户答复将在两日内确认。",
+    )
+    # a problem the assistant escalated to the manager (R5.1), still open
+    services.raise_escalation(
+        user=demo.u(a1), order_id=o.pk, reason="客户要求在标准价基础上再降价 15%，超出我的权限，请经理决定。",
+    )
     _backdate(o, created_days_ago=1)
     orders.append(o)
 
@@ -521,7 +534,14 @@ def build_orders(demo: Demo) -> int:
     # received and submitted: waits for the sales manager (a clarification resolved first)
     o = _new(demo, a1, "C003", [_line(demo, "P-110", 10)], channel="visit")
     c = services.open_clarification(user=demo.u(a1), order_id=o.pk, question="减速机输出轴方向？")
+    services.log_communication(
+        user=demo.u(a1), order_id=o.pk, channel="call", with_whom=o.contact_name,
+        summary="电话确认减速机输出轴方向为右侧；交货日期维持不变。",
+    )
     services.resolve_clarification(user=demo.u(a1), clarification_id=c.pk, resolution="客户确认：右侧输出。")
+    e = services.raise_escalation(user=demo.u(a1), order_id=o.pk, reason="客户要求提前一周交货，生产排期紧张。")
+    services.resolve_escalation(user=demo.u("sales_manager"), escalation_id=e.pk,
+                                resolution="已与生产协调：维持原交期，客户同意。")
     _submit(demo, o)
     _backdate(o, created_days_ago=2)
     orders.append(o)

@@ -1,0 +1,335 @@
+"""Writes of the notification system (keyword-only, transactional).
+
+Reliability (the outbox pattern):
+
+* :func:`notify` writes the in-app rows and one :class:`EmailOutbox` row per
+  e-mail *in the caller's transaction* — a transition, an issue, a check — so a
+  cause and its notifications commit or roll back together.
+* Only the *sending* is queued, after commit (:func:`queue_sending`). A broker
+  that is down loses nothing: the rows stay ``pending`` and the beat task
+  ``deliver_pending`` (:func:`deliver_pending`) sends them when the worker runs.
+* :func:`send_outbox` locks the row and checks its status before sending, so a
+  retried or duplicated task never sends the same e-mail twice; failures are
+  counted, kept in ``last_error`` and retried with backoff by the task, and after
+  ``NOTIFICATIONS_MAX_ATTEMPTS`` the row is ``failed`` (visible and retryable in admin).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from notifications.models import Channel, EmailOutbox, NotificationPreference
+from orderdesk import roles
+from orderdesk.errors import Forbidden, InvalidInput
+from orders.models import Notification
+
+logger = logging.getLogger(__name__)
+Kind = Notification.Kind
+
+SURVEY_SALT = "orderdesk.survey"
+
+# Without a preference row every kind is shown in the app, and these are also e-mailed:
+# what needs someone to act, and every alert of the scheduled checks.
+DEFAULT_EMAIL_KINDS = frozenset(
+    {
+        Kind.REVIEW_REQUESTED, Kind.SIGNOFF_REQUESTED, Kind.ORDER_RETURNED, Kind.ORDER_APPROVED,
+        Kind.DELIVERY_REJECTED, Kind.ISSUE_OPENED, Kind.ORDER_OVERDUE, Kind.ORDER_AT_RISK, Kind.ORDER_STALE,
+        Kind.PAYMENT_OVERDUE, Kind.REVIEW_WAITING, Kind.ALERT_ESCALATED, Kind.COMPLAINT,
+    }
+)
+
+# Customer e-mails (R4.4, R5.3): event → template under notifications/email/.
+CUSTOMER_EVENTS = ("confirmed", "scheduled", "delayed", "shipped", "delivered", "survey")
+# transition → customer events it sends
+CUSTOMER_EVENTS_BY_TRANSITION = {
+    "approve": ("confirmed",),
+    "schedule": ("scheduled",),
+    "ship": ("shipped",),
+    "accept": ("delivered", "survey"),
+}
+
+
+# --- preferences ---------------------------------------------------------------------------------
+def default_enabled(kind: str, channel: str) -> bool:
+    return channel == Channel.IN_APP or kind in DEFAULT_EMAIL_KINDS
+
+
+def preference_table(user) -> list[dict]:
+    """Every kind with the user's effective choice per channel (for the preferences page)."""
+    stored = {
+        (p.kind, p.channel): p.enabled for p in NotificationPreference.objects.filter(user=user)
+    }
+    return [
+        {
+            "kind": value,
+            "label": label,
+            "in_app": stored.get((value, Channel.IN_APP), default_enabled(value, Channel.IN_APP)),
+            "email": stored.get((value, Channel.EMAIL), default_enabled(value, Channel.EMAIL)),
+        }
+        for value, label in Kind.choices
+    ]
+
+
+@transaction.atomic
+def save_preferences(*, user, enabled: set[tuple[str, str]]) -> int:
+    """Store the user's choices: ``enabled`` holds the (kind, channel) pairs switched on; returns rows written."""
+    if not user.is_authenticated:
+        raise Forbidden()
+    valid_kinds, valid_channels = set(Kind.values), set(Channel.values)
+    unknown = [pair for pair in enabled if pair[0] not in valid_kinds or pair[1] not in valid_channels]
+    if unknown:
+        raise InvalidInput(_("Unknown notification kind or channel."), code="invalid_preference")
+    written = 0
+    for kind in Kind.values:
+        for channel in Channel.values:
+            NotificationPreference.objects.update_or_create(
+                user=user, kind=kind, channel=channel, defaults={"enabled": (kind, channel) in enabled}
+            )
+            written += 1
+    return written
+
+
+def _choices_for(users, kind: str) -> dict[tuple[int, str], bool]:
+    return {
+        (user_id, channel): enabled
+        for user_id, channel, enabled in NotificationPreference.objects.filter(
+            user__in=[u.pk for u in users], kind=kind
+        ).values_list("user_id", "channel", "enabled")
+    }
+
+
+# --- writing (inside the cause's transaction) --------------------------------------------------------
+def site_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def survey_token(order) -> str:
+    return signing.dumps(order.pk, salt=SURVEY_SALT)
+
+
+def survey_url(order) -> str:
+    token = survey_token(order)
+    try:
+        path = reverse("survey", args=[token])
+    except NoReverseMatch:  # the survey page is another issue's; its address is fixed by DESIGN §6
+        path = f"/survey/{token}/"
+    return site_url(path)
+
+
+def _render(template: str, context: dict, language: str) -> tuple[str, str]:
+    """Render an e-mail template in `language`: its first line is the subject, the rest the body."""
+    with translation.override(language):
+        text = render_to_string(f"notifications/email/{template}.txt", context)
+    subject, _sep, body = text.strip().partition("\n")
+    return " ".join(subject.split())[:255], body.strip() + "\n"
+
+
+def notify(*, kind: str, order, users, dedupe: str, message: str, actor=None) -> int:
+    """Tell `users` (never the actor) about `order`: in-app rows and outbox e-mails, per each user's
+    preferences. Runs inside the caller's transaction; the sending is queued after commit.
+    Idempotent per `dedupe`: returns how many in-app notifications were new."""
+    recipients = [
+        u for u in {u.pk: u for u in users if u is not None}.values()
+        if u.is_active and (actor is None or u.pk != actor.pk)
+    ]
+    if not recipients:
+        return 0
+    choices = _choices_for(recipients, kind)
+
+    def wants(user, channel):
+        return choices.get((user.pk, channel), default_enabled(kind, channel))
+
+    rows = {
+        f"{dedupe}:{kind}:{u.pk}": Notification(
+            user=u, kind=kind, order=order, message=message, dedupe_key=f"{dedupe}:{kind}:{u.pk}"
+        )
+        for u in recipients
+        if wants(u, Channel.IN_APP)
+    }
+    existing = set(Notification.objects.filter(dedupe_key__in=list(rows)).values_list("dedupe_key", flat=True))
+    Notification.objects.bulk_create([n for key, n in rows.items() if key not in existing], ignore_conflicts=True)
+
+    language = settings.LANGUAGE_CODE
+    mails = []
+    for user in recipients:
+        if not (user.email and wants(user, Channel.EMAIL)):
+            continue
+        subject, body = _render(
+            "staff",
+            {
+                "user": user, "message": message, "order": order, "kind_label": Kind(kind).label,
+                "order_url": site_url(order.get_absolute_url()) if order is not None else "",
+                "preferences_url": site_url(reverse("notifications:preferences")),
+            },
+            language,
+        )
+        mails.append(
+            EmailOutbox(
+                recipient=user.email, subject=subject, body=body, language=language, kind=kind, order=order,
+                user=user, dedupe_key=f"{dedupe}:{kind}:{user.pk}:email",
+            )
+        )
+    _write_outbox(mails)
+    return len(rows) - len(existing)
+
+
+def notify_customer(*, order, event: str, dedupe: str, context: dict | None = None) -> EmailOutbox | None:
+    """Write the customer's e-mail for `event` in the customer's language (inside the caller's transaction)."""
+    if event not in CUSTOMER_EVENTS:
+        raise ValueError(event)
+    customer = order.customer
+    if not customer.email:
+        return None
+    language = customer.language or settings.LANGUAGE_CODE
+    shipment = order.shipments.order_by("-created_at", "-id").first() if event == "shipped" else None
+    subject, body = _render(
+        f"customer_{event}",
+        {
+            "order": order, "customer": customer, "tracking_url": order.tracking_url,
+            "survey_url": survey_url(order) if event == "survey" else "", "shipment": shipment,
+            **(context or {}),
+        },
+        language,
+    )
+    rows = _write_outbox(
+        [
+            EmailOutbox(
+                recipient=customer.email, subject=subject, body=body, language=language, kind=f"customer_{event}",
+                order=order, dedupe_key=f"{dedupe}:customer:{event}",
+            )
+        ]
+    )
+    return rows[0] if rows else None
+
+
+def _write_outbox(mails: list[EmailOutbox]) -> list[EmailOutbox]:
+    if not mails:
+        return []
+    EmailOutbox.objects.bulk_create(mails, ignore_conflicts=True)
+    rows = list(EmailOutbox.objects.filter(dedupe_key__in=[m.dedupe_key for m in mails], status=EmailOutbox.Status.PENDING))
+    queue_sending([row.pk for row in rows])
+    return rows
+
+
+def notify_transition_customer(*, order, name: str, dedupe: str) -> int:
+    """The customer's e-mails of a transition (confirmation, scheduling, shipping, delivery, survey)."""
+    return sum(
+        notify_customer(order=order, event=event, dedupe=dedupe) is not None
+        for event in CUSTOMER_EVENTS_BY_TRANSITION.get(name, ())
+    )
+
+
+def issue_opened(*, issue) -> int:
+    """A production issue was opened (inside its transaction): a delay tells the assistant and the
+    sales managers, and the customer (R4.4: exceptions are explained to the customer)."""
+    from orders.notifications import notify_issue
+
+    return notify_issue(issue=issue)
+
+
+# --- sending (after commit, on the worker) ---------------------------------------------------------------
+def queue_sending(ids: list[int]) -> None:
+    """After the current transaction commits, queue one send task per outbox row; a broker that
+    is down is logged, not raised — the rows stay pending and :func:`deliver_pending` sends them."""
+    if not ids:
+        return
+
+    def send():
+        from notifications import tasks
+
+        for pk in ids:
+            try:
+                tasks.send_email.delay(pk)
+            except Exception:  # noqa: BLE001 - any broker error: the sweep delivers it later
+                logger.warning("could not queue e-mail %s; the pending sweep will send it", pk, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+class DeliveryFailed(Exception):
+    """Sending one outbox e-mail failed (the task retries it with backoff)."""
+
+
+def send_outbox(*, outbox_id: int) -> str:
+    """Send one outbox e-mail at most once: lock the row, skip it when already sent, record the outcome.
+
+    Returns ``sent``, ``already_sent`` or ``missing``; raises :class:`DeliveryFailed` when sending failed."""
+    failure = None
+    with transaction.atomic():
+        row = EmailOutbox.objects.select_for_update().filter(pk=outbox_id).first()
+        if row is None:
+            return "missing"
+        if row.status == EmailOutbox.Status.SENT:
+            return "already_sent"
+        row.attempts += 1
+        try:
+            EmailMessage(
+                subject=row.subject, body=row.body, from_email=settings.DEFAULT_FROM_EMAIL, to=[row.recipient],
+                headers={"X-OrderDesk-Outbox": str(row.pk)},
+            ).send()
+        except Exception as exc:  # noqa: BLE001 - any transport error is recorded and retried
+            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.status = (
+                EmailOutbox.Status.FAILED if row.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS
+                else EmailOutbox.Status.PENDING
+            )
+            failure = exc
+        else:
+            row.status, row.sent_at, row.last_error = EmailOutbox.Status.SENT, timezone.now(), ""
+        row.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+    if failure is not None:
+        raise DeliveryFailed(f"outbox {outbox_id}: {row.last_error}") from failure
+    return "sent"
+
+
+def deliver_pending(*, limit: int | None = None, grace_seconds: int | None = None) -> int:
+    """The sweep: send pending e-mails older than the grace period (those whose task was never
+    queued, e.g. the broker was down at commit). Returns how many were sent."""
+    limit = limit or settings.NOTIFICATIONS_SWEEP_BATCH
+    grace = settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    cutoff = timezone.now() - datetime.timedelta(seconds=grace)
+    ids = list(
+        EmailOutbox.objects.filter(status=EmailOutbox.Status.PENDING, created_at__lte=cutoff)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for pk in ids:
+        try:
+            sent += send_outbox(outbox_id=pk) == "sent"
+        except DeliveryFailed:
+            logger.warning("e-mail %s failed again; it stays in the outbox", pk)
+    return sent
+
+
+@transaction.atomic
+def retry_outbox(*, ids) -> int:
+    """Admin action: put failed (or pending) e-mails back in the queue with a fresh attempt budget."""
+    rows = list(EmailOutbox.objects.select_for_update().filter(pk__in=list(ids)).exclude(status=EmailOutbox.Status.SENT))
+    for row in rows:
+        row.status, row.attempts = EmailOutbox.Status.PENDING, 0
+        row.save(update_fields=["status", "attempts"])
+    queue_sending([row.pk for row in rows])
+    return len(rows)
+
+
+# --- reading -------------------------------------------------------------------------------------------
+@transaction.atomic
+def mark_read(*, user, ids: list[int] | None = None) -> int:
+    """Mark the user's unread notifications read (only those in ``ids`` if given); returns how many."""
+    if not user.is_authenticated or roles.is_read_only(user):
+        raise Forbidden()
+    unread = Notification.objects.filter(user=user, read=False)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read=True)

@@ -1,0 +1,50 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from supervision.models import CheckItem, PeriodicCheck
+
+
+class KpiQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    assistant = serializers.IntegerField(required=False, min_value=1)
+    series = serializers.ChoiceField(choices=["month", "week"], required=False, default="month")
+
+    def validate(self, attrs):
+        start, end = attrs.get("start"), attrs.get("end")
+        if start and end and start > end:
+            raise serializers.ValidationError({"start": [_("The start is after the end.")]})
+        return attrs
+
+
+class CheckItemSerializer(serializers.ModelSerializer):
+    order_number = serializers.CharField(source="order.number", read_only=True)
+
+    class Meta:
+        model = CheckItem
+        fields = ["id", "order", "order_number", "outcome", "error_description", "loss_amount", "responsible",
+                  "checked_by", "checked_at"]
+
+
+class PeriodicCheckSerializer(serializers.ModelSerializer):
+    items = CheckItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PeriodicCheck
+        fields = ["id", "assistant", "period_start", "period_end", "sample_size", "seed", "population",
+                  "created_by", "created_at", "items"]
+
+
+class PeriodicCheckCreateSerializer(serializers.Serializer):
+    assistant = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    sample_size = serializers.IntegerField(min_value=1, max_value=200)
+    seed = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
+
+
+class CheckOutcomeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=[CheckItem.Outcome.CORRECT, CheckItem.Outcome.ERROR])
+    error_description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    loss_amount = serializers.DecimalField(required=False, max_digits=16, decimal_places=2, min_value=0)
+    responsible = serializers.IntegerField(required=False, allow_null=True)

@@ -1,0 +1,120 @@
+"""Endpoints of supervision: the KPIs (R6.3) and the manager's periodic checks (R6.1)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orderdesk import roles
+from orderdesk.api import API_PERMISSIONS
+from orderdesk.roles import Role
+from orderdesk.viewsets import APIViewSet
+from supervision import selectors, services
+from supervision.api import serializers as s
+from supervision.models import CheckItem, PeriodicCheck
+
+User = get_user_model()
+
+
+def kpi_arguments(user, params) -> dict:
+    """Check the KPI query (400 on bad input) and the caller's scope (403): returns kpis() arguments."""
+    if not roles.may(user, "kpi.view"):
+        raise PermissionDenied(_("Your role may not see KPIs."))
+    query = s.KpiQuerySerializer(data=params)
+    query.is_valid(raise_exception=True)
+    data = query.validated_data
+    today = timezone.localdate()
+    end = data.get("end") or today
+    start = data.get("start") or (end - datetime.timedelta(days=selectors.DEFAULT_PERIOD_DAYS - 1))
+    if start > end:
+        raise ValidationError({"start": [_("The start is after the end.")]})
+    if (end - start).days > selectors.MAX_PERIOD_DAYS:
+        raise ValidationError({"end": [_("The period may span at most ten years.")]})
+    sees_all = roles.may(user, "kpi.view_all")
+    assistant_id = data.get("assistant")
+    if not sees_all:
+        # an assistant sees only their own KPIs
+        if assistant_id is not None and assistant_id != user.pk:
+            raise PermissionDenied(_("You may see only your own KPIs."))
+        assistant_id = user.pk
+    assistant = None
+    if assistant_id is not None:
+        assistant = User.objects.filter(pk=assistant_id, groups__name=Role.SALES_ASSISTANT).first()
+        if assistant is None:
+            raise ValidationError({"assistant": [_("No sales assistant has this id.")]})
+    return {"start": start, "end": end, "assistant": assistant, "series": data.get("series") or "month"}
+
+
+class KpiView(APIView):
+    """`GET /api/v1/kpis/?start=&end=&assistant=&series=month|week`: the KPIs of R6.3.
+
+    Top level: the team's figures, or one assistant's with `assistant=`; `by_assistant`
+    and `series` break them down. Definitions: :mod:`supervision.selectors`.
+    """
+
+    permission_classes = API_PERMISSIONS
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", str, description="YYYY-MM-DD (default: 90 days before end)"),
+            OpenApiParameter("end", str, description="YYYY-MM-DD (default: today)"),
+            OpenApiParameter("assistant", int, description="a sales assistant's user id"),
+            OpenApiParameter("series", str, enum=["month", "week"]),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request):
+        return Response(selectors.kpis(**kpi_arguments(request.user, request.query_params)))
+
+
+class PeriodicCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, APIViewSet):
+    """The manager's periodic checks (R6.1): a seeded random sample of an assistant's orders, each with an outcome.
+
+    `POST` {"assistant","period_start","period_end","sample_size","seed"?} draws one;
+    `POST /checks/items/{id}/outcome/` {"outcome": "correct"|"error", "error_description", "loss_amount",
+    "responsible"} records what was found.
+    """
+
+    serializer_class = s.PeriodicCheckSerializer
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not roles.may(request.user, "check.view"):
+            raise PermissionDenied()
+
+    def get_queryset(self):
+        return PeriodicCheck.objects.select_related("assistant").prefetch_related(
+            Prefetch("items", queryset=CheckItem.objects.select_related("order").order_by("id"))
+        )
+
+    @extend_schema(request=s.PeriodicCheckCreateSerializer, responses={201: s.PeriodicCheckSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.PeriodicCheckCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        check = services.create_periodic_check(user=request.user, assistant_id=values.pop("assistant"), **values)
+        return Response(s.PeriodicCheckSerializer(self.get_queryset().get(pk=check.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CheckOutcomeSerializer, responses={200: s.CheckItemSerializer})
+    @action(detail=False, methods=["post"], url_path=r"items/(?P<item_id>\d+)/outcome")
+    def outcome(self, request, item_id=None):
+        data = s.CheckOutcomeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        item = services.record_check_outcome(
+            user=request.user, item_id=item_id, outcome=values["outcome"],
+            error_description=values.get("error_description", ""), loss_amount=values.get("loss_amount"),
+            responsible_id=values.get("responsible"),
+        )
+        return Response(s.CheckItemSerializer(item).data)

@@ -1,0 +1,70 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from orderdesk.roles import Role
+from supervision.models import CheckItem
+
+User = get_user_model()
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ApproveForm(forms.Form):
+    promised_delivery_date = forms.DateField(label=_("Promised delivery date"), widget=DateInput)
+    override_credit = forms.BooleanField(label=_("Override the credit limit (give the reason below)"),
+                                         required=False)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    comment = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SignoffForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=[("approve", _("Approve")), ("object", _("Object"))])
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def assistants():
+    return User.objects.filter(groups__name=Role.SALES_ASSISTANT, is_active=True).order_by("username")
+
+
+class KpiFilterForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput)
+    end = forms.DateField(label=_("Until"), required=False, widget=DateInput)
+    assistant = forms.ModelChoiceField(label=_("Assistant"), queryset=User.objects.none(), required=False,
+                                       empty_label=_("Whole team"))
+    series = forms.ChoiceField(label=_("Chart by"), required=False,
+                               choices=[("month", _("Month")), ("week", _("Week"))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assistant"].queryset = assistants()
+
+
+class PeriodicCheckForm(forms.Form):
+    assistant = forms.ModelChoiceField(label=_("Assistant"), queryset=User.objects.none())
+    period_start = forms.DateField(label=_("Orders from"), widget=DateInput)
+    period_end = forms.DateField(label=_("Orders until"), widget=DateInput)
+    sample_size = forms.IntegerField(label=_("Sample size"), min_value=1, max_value=200, initial=5)
+    seed = forms.IntegerField(label=_("Random seed (optional)"), required=False, min_value=0,
+                              max_value=2**63 - 1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assistant"].queryset = assistants()
+
+
+class CheckOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"),
+                                choices=[(CheckItem.Outcome.CORRECT, CheckItem.Outcome.CORRECT.label),
+                                         (CheckItem.Outcome.ERROR, CheckItem.Outcome.ERROR.label)])
+    error_description = forms.CharField(label=_("Error found"), required=False, max_length=4000,
+                                        widget=forms.Textarea(attrs={"rows": 2}))
+    loss_amount = forms.DecimalField(label=_("Loss amount"), required=False, min_value=0, max_digits=16,
+                                     decimal_places=2)

@@ -1,0 +1,364 @@
+"""The managers' pages (R3.1, R4.2, R6.1, R6.3): review desk, joint-review queues, team dashboard, KPIs
+and periodic checks. Reads through :mod:`supervision.selectors`, writes through services only; an order
+outside the caller's scope is a 404."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied, ValidationError
+
+from orderdesk import roles
+from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, NotFound, ServiceError
+from orders import selectors as order_selectors, services as order_services
+from orders.models import Signoff, State
+from supervision import forms, selectors, services
+from supervision.api.views import kpi_arguments
+from supervision.models import CheckItem
+
+REVIEW_ACTIONS = ("approve", "return", "cancel")
+
+
+def _require(user, action: str) -> None:
+    if not roles.may(user, action):
+        raise PermissionDenied
+
+
+def _errors(exc: ServiceError) -> list[str]:
+    if isinstance(exc, ConditionsUnmet):
+        return [u["message"] for u in exc.unmet]
+    problems = [str(m) for msgs in exc.errors.values() for m in (msgs if isinstance(msgs, list) else [msgs])]
+    return problems or [str(exc.detail)]
+
+
+# --- review queue ------------------------------------------------------------------------
+@login_required
+def review_queue(request):
+    _require(request.user, "team.view")
+    rows, total = selectors.review_queue(user=request.user)
+    return render(request, "supervision/review_queue.html", {
+        "rows": rows, "total": total, "may_approve": roles.may(request.user, "review.desk"),
+        "clean_count": sum(1 for r in rows if r["clean"]),
+    })
+
+
+@login_required
+@require_POST
+def bulk_approve(request):
+    _require(request.user, "review.desk")
+    try:
+        report = services.bulk_approve(user=request.user, order_ids=request.POST.getlist("orders"))
+    except ServiceError as exc:
+        for problem in _errors(exc):
+            messages.error(request, problem)
+        return redirect("supervision:review_queue")
+    numbers = dict(order_selectors.visible_orders(request.user).filter(
+        pk__in=[r["order"] for r in report]).values_list("pk", "number"))
+    for row in report:
+        label = numbers.get(row["order"], f"#{row['order']}")
+        if row["ok"]:
+            messages.success(request, _("%(number)s: approved.") % {"number": label})
+        else:
+            messages.error(request, _("%(number)s: not approved — %(why)s") % {"number": label, "why": row["detail"]})
+    return redirect("supervision:review_queue")
+
+
+# --- review page of an order ----------------------------------------------------------------
+def _review_order(user, pk):
+    _require(user, "review.view")
+    try:
+        return order_selectors.get_visible_order(user, pk)
+    except NotFound:
+        raise Http404 from None
+
+
+def _review_context(request, order, *, forms_in=None, problems=None, failed=None):
+    user = request.user
+    feasibility = selectors.feasibility(order)
+    sees_prices = roles.sees_prices(user)
+    department = selectors.signoff_department(user) if roles.may(user, "signoff", order) else None
+    status = order_selectors.joint_review_status(order)
+    signoffs = list(order.signoffs.filter(review_round=order.review_round).select_related("user"))
+    waiting = order.state == State.RECEIVED and order.submitted_at is not None
+    actions = {
+        name: waiting or (name == "cancel" and order.state in (State.RECEIVED, State.REVIEWED, State.SCHEDULED))
+        for name in REVIEW_ACTIONS
+    }
+    may_act = {name: actions[name] and roles.may_transition(user, name, order) and not roles.is_read_only(user)
+               for name in REVIEW_ACTIONS}
+    forms_in = forms_in or {}
+    credit = selectors.credit_position(order) if roles.sees_credit(user) else None
+    return {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "sees_prices": sees_prices,
+        "credit": credit,
+        "payments": selectors.payment_record(order.customer) if sees_prices else None,
+        "feasibility": feasibility,
+        "joint": order.requires_joint_review,
+        "joint_status": [(d.label, status.get(d.value)) for d in Signoff.Department],
+        "signoffs": signoffs,
+        "department": department,
+        "my_signoff": status.get(department) if department else None,
+        "may_signoff": bool(department) and waiting and order.requires_joint_review,
+        "self_created": order.created_by_id == user.pk,
+        "may": may_act,
+        "approve_form": forms_in.get("approve") or forms.ApproveForm(
+            initial={"promised_delivery_date": feasibility["suggested_date"],
+                     "override_credit": False}, auto_id="id_approve_%s"),
+        "return_form": forms_in.get("return") or forms.ReasonForm(auto_id="id_return_%s"),
+        "cancel_form": forms_in.get("cancel") or forms.ReasonForm(auto_id="id_cancel_%s"),
+        "signoff_form": forms_in.get("signoff") or forms.SignoffForm(auto_id="id_signoff_%s"),
+        "problems": problems or [],
+        "failed": failed,
+    }
+
+
+@login_required
+def review_detail(request, pk: int):
+    order = _review_order(request.user, pk)
+    return render(request, "supervision/review_detail.html", _review_context(request, order))
+
+
+@login_required
+@require_POST
+def review_action(request, pk: int, name: str):
+    if name not in REVIEW_ACTIONS:
+        raise Http404
+    order = _review_order(request.user, pk)
+    form_class = forms.ApproveForm if name == "approve" else forms.ReasonForm
+    form = form_class(request.POST, auto_id=f"id_{name}_%s")
+    if not form.is_valid():
+        problems = [str(m) for msgs in form.errors.values() for m in msgs]
+        context = _review_context(request, order, forms_in={name: form}, problems=problems, failed=name)
+        return render(request, "supervision/review_detail.html", context, status=400)
+    data = {k: v for k, v in form.cleaned_data.items() if k != "comment" and v not in (None, "")}
+    try:
+        order = order_services.run_transition(user=request.user, order_id=order.pk, name=name,
+                                              comment=form.cleaned_data.get("comment", ""), data=data)
+    except NotFound:
+        raise Http404 from None
+    except Forbidden as exc:
+        return render(request, "403.html", {"exception": str(exc.detail)}, status=403)
+    except ServiceError as exc:
+        order = _review_order(request.user, pk)
+        context = _review_context(request, order, forms_in={name: form}, problems=_errors(exc), failed=name)
+        return render(request, "supervision/review_detail.html", context,
+                      status=409 if isinstance(exc, Conflict) else 400)
+    done = {"approve": _("%(number)s is approved."), "return": _("%(number)s is returned to the assistant."),
+            "cancel": _("%(number)s is cancelled.")}[name]
+    messages.success(request, done % {"number": order.number})
+    return redirect("supervision:review_queue")
+
+
+@login_required
+@require_POST
+def signoff(request, pk: int):
+    order = _review_order(request.user, pk)
+    form = forms.SignoffForm(request.POST, auto_id="id_signoff_%s")
+    if not form.is_valid():
+        context = _review_context(request, order, forms_in={"signoff": form},
+                                  problems=[str(m) for msgs in form.errors.values() for m in msgs], failed="signoff")
+        return render(request, "supervision/review_detail.html", context, status=400)
+    try:
+        order_services.record_signoff(user=request.user, order_id=order.pk, decision=form.cleaned_data["decision"],
+                                      comment=form.cleaned_data["comment"])
+    except NotFound:
+        raise Http404 from None
+    except Forbidden as exc:
+        return render(request, "403.html", {"exception": str(exc.detail)}, status=403)
+    except ServiceError as exc:
+        context = _review_context(request, order, forms_in={"signoff": form}, problems=_errors(exc),
+                                  failed="signoff")
+        return render(request, "supervision/review_detail.html", context,
+                      status=409 if isinstance(exc, Conflict) else 400)
+    messages.success(request, _("Your sign-off on %(number)s is recorded.") % {"number": order.number})
+    return redirect("supervision:signoff_queue")
+
+
+@login_required
+def signoff_queue(request):
+    department = selectors.signoff_department(request.user)
+    if department is None or not roles.may(request.user, "signoff"):
+        raise PermissionDenied
+    orders = list(selectors.signoff_queue(user=request.user, department=department)[:200])
+    return render(request, "supervision/signoff_queue.html", {
+        "orders": orders,
+        "department": Signoff.Department(department).label,
+        "pending": [o for o in orders if o.my_decision is None],
+        "done": [o for o in orders if o.my_decision is not None],
+        "sees_prices": roles.sees_prices(request.user),
+    })
+
+
+# --- team dashboard -------------------------------------------------------------------------
+def bar_chart(points: list[dict], keys: list[str], *, label_key: str, height: int = 160, bar: int = 14) -> dict:
+    """Coordinates of a grouped bar chart drawn as inline SVG (nothing external loads)."""
+    peak = max((p[k] or 0 for p in points for k in keys), default=0) or 1
+    group = bar * len(keys) + 10
+    groups = []
+    for i, p in enumerate(points):
+        bars = []
+        for j, k in enumerate(keys):
+            value = p[k] or 0
+            h = round(value / peak * (height - 20))
+            bars.append({"key": k, "value": value, "x": i * group + j * bar + 30, "y": height - h, "h": h})
+        groups.append({"label": p[label_key], "x": i * group + 30, "bars": bars})
+    return {"groups": groups, "width": len(points) * group + 40, "height": height, "peak": peak, "bar": bar - 2}
+
+
+@login_required
+def team(request):
+    _require(request.user, "team.view")
+    data = selectors.team_dashboard()
+    chart = bar_chart([{**c, "week": c["week"].strftime("%m-%d")} for c in data["chart"]],
+                      ["created", "approved"], label_key="week")
+    legend = [("created", _("created")), ("approved", _("approved"))]
+    return render(request, "supervision/team.html", {**data, "chart_svg": chart, "legend": legend})
+
+
+# --- KPIs -------------------------------------------------------------------------------------
+def _kpis_for(request):
+    try:
+        args = kpi_arguments(request.user, request.GET)
+    except ApiPermissionDenied:
+        raise PermissionDenied from None
+    except ValidationError as exc:
+        return None, exc.detail
+    return selectors.kpis(**args), None
+
+
+def _pct(value):
+    return None if value is None else round(value * 100, 1)
+
+
+@login_required
+def kpi_page(request):
+    _require(request.user, "kpi.view")
+    data, errors = _kpis_for(request)
+    form = forms.KpiFilterForm(request.GET or None)
+    if not roles.may(request.user, "kpi.view_all"):
+        form.fields.pop("assistant")
+    if errors:
+        problems = [f"{k}: {m}" for k, msgs in errors.items() for m in (msgs if isinstance(msgs, list) else [msgs])]
+        return render(request, "supervision/kpis.html", {"form": form, "problems": problems}, status=400)
+    points = [{"period": p["period"][:7] if data["series_unit"] == "month" else p["period"][5:],
+               "accuracy": _pct(p["accuracy_rate"]), "on_time": _pct(p["on_time_delivery_rate"])}
+              for p in data["series"]]
+    return render(request, "supervision/kpis.html", {
+        "form": form, "kpi": data, "definitions": selectors.KPI_DEFINITIONS,
+        "chart_svg": bar_chart(points, ["accuracy", "on_time"], label_key="period") if points else None,
+        "pct": {k: _pct(data[k]) for k in ("accuracy_rate", "on_time_delivery_rate", "on_time_in_full_rate",
+                                           "survey_response_rate")},
+        "rows": [{**r, "pct_accuracy": _pct(r["accuracy_rate"]), "pct_on_time": _pct(r["on_time_delivery_rate"]),
+                  "pct_otif": _pct(r["on_time_in_full_rate"])} for r in data["by_assistant"]],
+        "export_query": request.GET.urlencode(),
+        "legend": [("accuracy", _("Accuracy rate")), ("on_time", _("On-time delivery rate"))],
+    })
+
+
+CSV_COLUMNS = ["accuracy_rate", "on_time_delivery_rate", "on_time_in_full_rate", "satisfaction",
+               "survey_response_rate", "complaint_count", "review_turnaround_hours", "recorded_loss", "errors_found"]
+CSV_COUNTS = ["orders_submitted", "orders_decided", "orders_accurate", "orders_returned", "orders_corrected",
+              "orders_due", "orders_on_time", "orders_on_time_in_full", "orders_approved"]
+
+
+@login_required
+def kpi_export(request):
+    _require(request.user, "kpi.view")
+    data, errors = _kpis_for(request)
+    if errors:
+        return HttpResponse(_("Invalid period or assistant."), status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="kpis_{data["start"]}_{data["end"]}.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 with a BOM
+    writer = csv.writer(response)
+    writer.writerow(["scope", "start", "end", *CSV_COLUMNS, *CSV_COUNTS])
+
+    def line(scope, row):
+        values = ["" if row[c] is None else row[c] for c in CSV_COLUMNS]
+        writer.writerow([scope, data["start"], data["end"], *values, *[row["counts"][c] for c in CSV_COUNTS]])
+
+    if data["assistant"] is None:
+        line(_("team"), data)
+    for row in data["by_assistant"]:
+        line(row["username"], row)
+    return response
+
+
+# --- periodic checks (R6.1) --------------------------------------------------------------------
+@login_required
+def checks(request):
+    _require(request.user, "check.view")
+    may_manage = roles.may(request.user, "check.manage")
+    form = forms.PeriodicCheckForm(request.POST or None, initial={
+        "period_end": timezone.localdate(), "period_start": timezone.localdate() - timezone.timedelta(days=30)})
+    status = 200
+    if request.method == "POST":
+        _require(request.user, "check.manage")
+        if form.is_valid():
+            try:
+                check = services.create_periodic_check(
+                    user=request.user, assistant_id=form.cleaned_data["assistant"].pk,
+                    period_start=form.cleaned_data["period_start"], period_end=form.cleaned_data["period_end"],
+                    sample_size=form.cleaned_data["sample_size"], seed=form.cleaned_data["seed"],
+                )
+            except ServiceError as exc:
+                for problem in _errors(exc):
+                    form.add_error(None, problem)
+            else:
+                messages.success(request, _("The sample is drawn: verify each order."))
+                return redirect("supervision:check_detail", pk=check.pk)
+        status = 400
+    return render(request, "supervision/checks.html", {
+        "checks": list(selectors.periodic_checks()[:100]), "form": form, "may_manage": may_manage,
+    }, status=status)
+
+
+@login_required
+def check_detail(request, pk: int):
+    _require(request.user, "check.view")
+    try:
+        check = selectors.get_check(pk)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "supervision/check_detail.html", {
+        "check": check, "items": list(selectors.check_items(check)),
+        "may_manage": roles.may(request.user, "check.manage"),
+        "outcome_form": forms.CheckOutcomeForm(auto_id=False), "Outcome": CheckItem.Outcome,
+    })
+
+
+@login_required
+@require_POST
+def check_outcome(request, pk: int, item_id: int):
+    _require(request.user, "check.manage")
+    form = forms.CheckOutcomeForm(request.POST)
+    if not form.is_valid():
+        for msgs in form.errors.values():
+            for m in msgs:
+                messages.error(request, m)
+    else:
+        try:
+            services.record_check_outcome(
+                user=request.user, item_id=item_id, outcome=form.cleaned_data["outcome"],
+                error_description=form.cleaned_data["error_description"],
+                loss_amount=form.cleaned_data["loss_amount"],
+            )
+        except NotFound:
+            raise Http404 from None
+        except ServiceError as exc:
+            for problem in _errors(exc):
+                messages.error(request, problem)
+        else:
+            messages.success(request, _("The outcome is recorded."))
+    return redirect(reverse("supervision:check_detail", args=[pk]))
