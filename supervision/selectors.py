@@ -9,11 +9,13 @@ KPI definitions (the KPI page prints the same text, see :data:`KPI_DEFINITIONS`)
 - **accuracy_rate** = accurate / decided. The cohort is the orders whose FIRST
   submission (django-fsm-log ``submit`` record) falls within the period. *Decided*:
   approved (``approved_at`` set) or returned at least once. *Accurate*: approved,
-  never returned, and never corrected. A **correction** is (a) a change of any order
-  field recorded in the field history (``OrderChange``) after the first submission —
-  reassigning the order to another assistant and the withdrawal of the submission
-  itself do not count — or (b) an error found for the order by a manager's periodic
-  check (:class:`supervision.models.CheckItem` with outcome ``error``).
+  never returned, and never corrected. A **correction** is (a) a change recorded in
+  the field history (``OrderChange``) after the first submission to what the
+  assistant recorded at intake (``CORRECTION_FIELDS``: customer, channel, contact,
+  address, requested date, special terms, lines) — production assigning a workshop
+  or a manager reassigning the order are not corrections — or (b) an error found for
+  the order by a manager's periodic check (:class:`supervision.models.CheckItem`
+  with outcome ``error``).
 - **on_time_delivery_rate** = on_time / due. *Due*: orders not cancelled whose
   promised delivery date falls within the period and that are either accepted or
   already past their promised date (today excluded). *On time*: accepted (local date
@@ -62,13 +64,16 @@ from orderdesk import roles
 from orderdesk.roles import Role
 from orders.models import Alert, Order, OrderChange, Signoff, State
 from orders.selectors import overdue_q
+from orders.services import EDITABLE_FIELDS
 from supervision.models import CheckItem, PeriodicCheck
 
 User = get_user_model()
 
 OPEN_STATES = (State.RECEIVED, State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED)
-# Fields whose change is not a correction of the assistant's work.
-NOT_CORRECTIONS = ("assistant", "submitted_at")
+# What the assistant recorded at intake (R4.1): a later change to one of these is a correction of
+# their work. Production assigning a workshop, a manager reassigning the order or the withdrawal of a
+# submission are not.
+CORRECTION_FIELDS = (*EDITABLE_FIELDS, "lines")
 DEFAULT_PERIOD_DAYS = 90
 MAX_PERIOD_DAYS = 3660
 
@@ -76,8 +81,8 @@ KPI_DEFINITIONS = [
     ("accuracy_rate", _("Accuracy rate"), _(
         "Orders first submitted in the period that were approved without ever being returned and without any "
         "correction, divided by those of them the manager has decided (approved or returned). A correction is a "
-        "change of an order field recorded after the first submission (reassignment excepted) or an error found "
-        "by a periodic check.")),
+        "change to what the assistant recorded (customer, contact, address, dates, terms or lines) after the first "
+        "submission, or an error found by a periodic check.")),
     ("on_time_delivery_rate", _("On-time delivery rate"), _(
         "Orders (not cancelled) whose promised delivery date falls in the period and that are accepted or already "
         "past that date: the share accepted by the customer on or before the promised date.")),
@@ -145,8 +150,8 @@ def _duration(expr):
 # --- the KPI cohorts ------------------------------------------------------------------
 def accuracy_cohort(orders, lo, hi):
     """Orders first submitted in [lo, hi), with `returned`, `corrected`, `check_error` annotated."""
-    corrections = OrderChange.objects.filter(order=OuterRef("pk"), at__gt=OuterRef("first_submitted_at")).exclude(
-        field__in=NOT_CORRECTIONS
+    corrections = OrderChange.objects.filter(
+        order=OuterRef("pk"), at__gt=OuterRef("first_submitted_at"), field__in=CORRECTION_FIELDS
     )
     # The cohort is found by one grouped scan of the submit records (a hash semi-join), so the correlated
     # subqueries below run for the cohort's rows only, not for every order.

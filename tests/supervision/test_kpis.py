@@ -102,6 +102,15 @@ def test_an_edit_after_submission_is_a_correction_but_a_reassignment_is_not(api_
     assert body["counts"]["orders_accurate"] == 1 and body["accuracy_rate"] == 1.0
 
 
+def test_production_assigning_a_workshop_is_not_a_correction(api_client_for, sales_manager, sales_assistant):
+    """Planning records a `workshop` field change after approval; the assistant's work was still right."""
+    order = make_order("scheduled", assistant=sales_assistant)
+    assert order.changes.filter(field="workshop").exists()
+    body = kpis(api_client_for(sales_manager), start=today().isoformat(), end=today().isoformat())
+    assert body["counts"]["orders_corrected"] == 0
+    assert body["counts"]["orders_accurate"] == 1 and body["accuracy_rate"] == 1.0
+
+
 @pytest.fixture
 def delivery_world(sales_assistant, sales_manager):
     """Promised dates in the period [today-10, today+60]:

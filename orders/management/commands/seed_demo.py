@@ -37,6 +37,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Count, F
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from finance import services as finance
@@ -200,6 +201,10 @@ class Command(BaseCommand):
         levels = {name: logger.level for name, logger in quiet.items()}
         for logger in quiet.values():
             logger.setLevel(logging.ERROR)
+        # The demo's notification e-mails are delivered to memory: seeding must not flood the console
+        # (the default e-mail backend) with a hundred messages nobody asked for.
+        mail = override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
+        mail.enable()
         try:
             with transaction.atomic():
                 users = self._users(reset_passwords=options["reset_passwords"])
@@ -213,12 +218,17 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     count = build_orders(demo)
                 self.stdout.write(self.style.SUCCESS(f"Created {count} demo orders."))
+            # the scheduled checks run once now, so the dashboards show the overdue and at-risk orders
+            from orders.checks import run_checks
+
+            run_checks()
             # the manager's periodic check sample (R6.1) draws from the demo orders
             from supervision import demo as supervision_demo
 
             with transaction.atomic():
                 supervision_demo.seed(self.stdout)
         finally:
+            mail.disable()
             app.conf.task_always_eager = eager_before
             for name, logger in quiet.items():
                 logger.setLevel(levels[name])
@@ -239,8 +249,10 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
-                    "first_name": given,
-                    "last_name": family,
+                    # Chinese names read family name first, without a space: keep the whole name in
+                    # first_name so Django's get_full_name() ("first last") shows it right.
+                    "first_name": f"{family}{given}",
+                    "last_name": "",
                     "email": f"{username}@{EMAIL_DOMAIN}",
                     "is_staff": True,
                     "is_superuser": is_superuser,
@@ -332,7 +344,7 @@ class Command(BaseCommand):
             if user is None:
                 continue
             role = "superuser" if user.is_superuser else ", ".join(g.name for g in user.groups.all())
-            self.stdout.write(f"  {username:<24} {user.last_name}{user.first_name:<6} {role}")
+            self.stdout.write(f"  {username:<24} {user.get_full_name():<8} {role}")
         self.stdout.write(
             f"Pages: / · Admin: /admin/ · API: /api/v1/ · done in {(timezone.now() - started).total_seconds():.1f} s"
         )
@@ -508,6 +520,105 @@ def _backdate(order: Order, *, created_days_ago: int, promised_days_ago: int | N
     Milestone.objects.filter(plan__order=order).update(due_date=F("due_date") - shift)
 
 
+def _age(order: Order, *, days: int, review_hours: int, late_days: int = 0) -> None:
+    """Move a finished demo order, with every record of its history, `days` into the past.
+
+    Demo data only: the KPIs and charts of the supervision pages (R6.3) need orders
+    that were finished in earlier months, and the services (rightly) record
+    everything at the present moment. So a history order is built through the
+    services today and then every timestamp and date it owns is shifted back by
+    the same amount with queryset ``update()`` calls; its state is never touched.
+    The submission is moved a further `review_hours` back (review turnaround), and
+    the promised date is set `late_days` before the acceptance (0: delivered on
+    the promised day).
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django_fsm_log.models import StateLog
+
+    from finance.models import Invoice, Payment
+    from logistics.models import Shipment, ShipmentEvent
+    from notifications.models import EmailOutbox
+    from orders.models import Clarification, Communication, Notification, OrderChange, Signoff
+    from production.models import ProductionIssue, ProgressReport
+
+    back = datetime.timedelta(days=days)
+    review = datetime.timedelta(hours=review_hours)
+    logs = StateLog.objects.filter(content_type=ContentType.objects.get_for_model(Order), object_id=order.pk)
+    logs.update(timestamp=F("timestamp") - back)
+    logs.filter(transition="submit").update(timestamp=F("timestamp") - review)
+    Order.objects.filter(pk=order.pk).update(
+        created_at=F("created_at") - back - review,
+        submitted_at=F("submitted_at") - back - review,
+        approved_at=F("approved_at") - back,
+        accepted_at=F("accepted_at") - back,
+        settled_at=F("settled_at") - back,
+        receipt_signed_on=F("receipt_signed_on") - back,
+    )
+    accepted_on = timezone.localtime(Order.objects.values_list("accepted_at", flat=True).get(pk=order.pk)).date()
+    promised = accepted_on - datetime.timedelta(days=late_days)
+    Order.objects.filter(pk=order.pk).update(promised_delivery_date=promised, requested_delivery_date=promised)
+    plan_finish = Milestone.objects.filter(plan__order=order).order_by("-due_date").values_list("due_date", flat=True)
+    if plan_finish:
+        shift = plan_finish[0] - promised + datetime.timedelta(days=3)
+        Milestone.objects.filter(plan__order=order).update(due_date=F("due_date") - shift)
+    for model, fields in (
+        (OrderChange, ("at",)),
+        (Signoff, ("created_at",)),
+        (Clarification, ("raised_at",)),
+        (Communication, ("at", "recorded_at")),
+        (ProgressReport, ("reported_at",)),
+        (ProductionIssue, ("opened_at",)),
+        (Shipment, ("created_at",)),
+        (Invoice, ("issued_at", "due_date")),
+        (Notification, ("created_at",)),
+        (EmailOutbox, ("created_at",)),
+    ):
+        qs = model.objects.filter(order=order)
+        qs.update(**{name: F(name) - back for name in fields})
+    ShipmentEvent.objects.filter(shipment__order=order).update(at=F("at") - back)
+    Payment.objects.filter(invoice__order=order).update(
+        received_on=F("received_on") - back, recorded_at=F("recorded_at") - back
+    )
+    ProductionPlan.objects.filter(order=order).update(created_at=F("created_at") - back)
+
+
+# The finished orders of the past months (R6.3 history): assistant, customer, product, quantity,
+# days ago, review hours, days late (0 = on time), returned once first.
+HISTORY = [
+    ("sales_assistant", "C001", "P-100", 6, 150, 5, 0, False),
+    ("sales_assistant2", "C002", "P-110", 12, 140, 20, 0, False),
+    ("sales_assistant", "C003", "P-120", 300, 128, 9, 4, True),
+    ("sales_assistant2", "C005", "P-150", 40, 115, 30, 0, False),
+    ("sales_assistant", "C002", "P-160", 80, 102, 3, 0, False),
+    ("sales_assistant2", "C006", "P-140", 4, 90, 14, 6, False),
+    ("sales_assistant", "C001", "P-130", 2, 76, 26, 0, False),
+    ("sales_assistant2", "C003", "P-100", 5, 64, 7, 0, True),
+    ("sales_assistant", "C005", "P-170", 6, 52, 11, 2, False),
+    ("sales_assistant2", "C002", "P-120", 250, 41, 4, 0, False),
+]
+
+
+def build_history(demo: Demo) -> int:
+    """Settled orders spread over the past five months, some late, some returned once."""
+    for assistant, customer, sku, quantity, days_ago, review_hours, late_days, returned in HISTORY:
+        o = _new(demo, assistant, customer, [_line(demo, sku, quantity)])
+        if returned:
+            _submit(demo, o)
+            _go(demo, o, "sales_manager", "return", "规格描述不完整，请与客户确认后补充。")
+            services.update_order(
+                user=demo.u(assistant), order_id=o.pk,
+                data={"special_terms": "规格已与客户书面确认。"},
+            )
+            o = Order.objects.get(pk=o.pk)  # special terms now call for a joint review
+        _through_production(demo, o, "W1" if quantity < 50 else "W2")
+        _ship(demo, o, "中通快运", f"ZT{o.pk:06d}66", [("delivered", "", "已签收。")])
+        _accept(demo, o, "收货人")
+        _invoice(demo, o, pay=True)
+        _go(demo, o, "finance_specialist", "settle", "款项已全额到账。")
+        _age(o, days=days_ago, review_hours=review_hours, late_days=late_days)
+    return len(HISTORY)
+
+
 def build_orders(demo: Demo) -> int:
     """Orders in every state, owned by both assistants; returns how many were created."""
     orders = []
@@ -591,6 +702,9 @@ def build_orders(demo: Demo) -> int:
         user=demo.u("production_worker"), order_id=o.pk, kind="delay", description="液压泵壳体铸件供应商延期一周交付。"
     )
     _backdate(o, created_days_ago=14)
+    # the delayed castings: its first milestone is past due and not done, so the plan is at risk
+    first = Milestone.objects.filter(plan__order=o).order_by("due_date").values_list("pk", flat=True)[0]
+    Milestone.objects.filter(pk=first).update(due_date=demo.day(-3))
     orders.append(o)
 
     # producing and overdue
@@ -654,4 +768,4 @@ def build_orders(demo: Demo) -> int:
     _backdate(o, created_days_ago=12)
     orders.append(o)
 
-    return len(orders)
+    return len(orders) + build_history(demo)

@@ -1,0 +1,62 @@
+"""`seed_demo` (DESIGN §6): one user per role, orders in every state, idempotent, KPIs with history."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+from django_fsm_log.models import StateLog
+
+from orderdesk.roles import ROLES
+from orders.models import Alert, Order, State
+from supervision.selectors import kpis
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_builds_every_state_and_is_idempotent(mailoutbox):
+    seed()
+    users = {u.username: u for u in User.objects.all()}
+    for role in ROLES:
+        assert users[role].groups.filter(name=role).exists()
+        assert users[role].check_password(settings.DEMO_PASSWORD)
+    assert users["sales_assistant2"].groups.filter(name="sales_assistant").exists()
+    assert users["admin"].is_superuser
+    states = set(Order.objects.values_list("state", flat=True))
+    assert states == set(State.values)
+    today = timezone.localdate()
+    overdue = Order.objects.filter(promised_delivery_date__lt=today).exclude(
+        state__in=[State.ACCEPTED, State.SETTLED, State.CANCELLED]
+    )
+    assert overdue.exists()
+    # the scheduled checks ran: the dashboards show overdue and at-risk orders
+    assert set(Alert.objects.values_list("kind", flat=True)) >= {Alert.Kind.OVERDUE, Alert.Kind.AT_RISK}
+    # every state was reached through recorded transitions, never written directly
+    for order in Order.objects.exclude(state=State.RECEIVED):
+        assert StateLog.objects.filter(object_id=order.pk, state=order.state).exists(), order.number
+
+    counts = (Order.objects.count(), StateLog.objects.count(), User.objects.count())
+    out = seed()
+    assert "none created" in out
+    assert (Order.objects.count(), StateLog.objects.count(), User.objects.count()) == counts
+
+
+def test_seed_demo_gives_the_kpis_months_of_history():
+    seed()
+    today = timezone.localdate()
+    body = kpis(start=today - datetime.timedelta(days=180), end=today)
+    assert body["accuracy_rate"] is not None and 0 < body["accuracy_rate"] < 1
+    assert body["on_time_delivery_rate"] is not None and 0 < body["on_time_delivery_rate"] < 1
+    assert body["review_turnaround_hours"] and body["review_turnaround_hours"] > 0
+    assert len(body["series"]) >= 4  # finished orders spread over several months
