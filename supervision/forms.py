@@ -9,7 +9,12 @@ User = get_user_model()
 
 
 class DateInput(forms.DateInput):
+    """`<input type="date">` takes ISO values only, whatever the page's language."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):  # noqa: A002 - Django's argument name
+        super().__init__(attrs, format)
 
 
 class ApproveForm(forms.Form):

@@ -201,19 +201,29 @@ def signoff_queue(request):
 
 
 # --- team dashboard -------------------------------------------------------------------------
-def bar_chart(points: list[dict], keys: list[str], *, label_key: str, height: int = 160, bar: int = 14) -> dict:
-    """Coordinates of a grouped bar chart drawn as inline SVG (nothing external loads)."""
+def bar_chart(points: list[dict], keys: list[str], *, label_key: str, height: int = 180, width: int = 760) -> dict:
+    """Coordinates of a grouped bar chart drawn as inline SVG (nothing external loads).
+
+    The groups share the chart's width (at least 36 px each, so many weeks scroll
+    rather than overlap); each group's label and values are centred on it.
+    """
+    left, top = 36, 18  # room for the scale on the left and the value labels above the bars
     peak = max((p[k] or 0 for p in points for k in keys), default=0) or 1
-    group = bar * len(keys) + 10
+    group = max(36, (width - left) // max(len(points), 1))
+    bar = max(6, min(28, int(group * 0.7) // len(keys)))
+    plot = height - top
     groups = []
     for i, p in enumerate(points):
+        x0 = left + i * group + (group - bar * len(keys)) // 2
         bars = []
         for j, k in enumerate(keys):
             value = p[k] or 0
-            h = round(value / peak * (height - 20))
-            bars.append({"key": k, "value": value, "x": i * group + j * bar + 30, "y": height - h, "h": h})
-        groups.append({"label": p[label_key], "x": i * group + 30, "bars": bars})
-    return {"groups": groups, "width": len(points) * group + 40, "height": height, "peak": peak, "bar": bar - 2}
+            h = round(value / peak * plot)
+            bars.append({"key": k, "value": value, "x": x0 + j * bar, "y": height - h, "h": h,
+                         "cx": x0 + j * bar + bar // 2})
+        groups.append({"label": p[label_key], "x": left + i * group + group // 2, "bars": bars})
+    return {"groups": groups, "width": max(width, left + len(points) * group), "height": height, "peak": peak,
+            "bar": bar - 2, "left": left, "mid": height - plot // 2, "half": round(peak / 2, 1)}
 
 
 @login_required

@@ -261,3 +261,16 @@ def test_the_auditor_reads_but_cannot_act(client, auditor, sales_assistant):
 def test_anonymous_is_sent_to_login(client):
     answer = client.get("/supervision/review/")
     assert answer.status_code == 302 and "/accounts/login/" in answer["Location"]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_approve_form_is_prefilled_with_the_suggested_date_as_iso(client, sales_manager, sales_assistant,
+                                                                      settings, language):
+    """`<input type="date">` shows only ISO values: a localized value would leave the field empty."""
+    settings.LANGUAGE_CODE = language
+    order = make_order("received", submitted=True, assistant=sales_assistant)
+    suggested = selectors.feasibility(Order.objects.get(pk=order.pk))["suggested_date"]
+    client.force_login(sales_manager)
+    client.cookies["django_language"] = language
+    body = client.get(f"/supervision/review/{order.pk}/").content.decode()
+    assert f'type="date" name="promised_delivery_date" value="{suggested.isoformat()}"' in body
