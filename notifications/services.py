@@ -20,11 +20,10 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -36,7 +35,6 @@ from orders.models import Notification
 logger = logging.getLogger(__name__)
 Kind = Notification.Kind
 
-SURVEY_SALT = "orderdesk.survey"
 
 # Without a preference row every kind is shown in the app, and these are also e-mailed:
 # what needs someone to act, and every alert of the scheduled checks.
@@ -113,17 +111,10 @@ def site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def survey_token(order) -> str:
-    return signing.dumps(order.pk, salt=SURVEY_SALT)
-
-
 def survey_url(order) -> str:
-    token = survey_token(order)
-    try:
-        path = reverse("survey", args=[token])
-    except NoReverseMatch:  # the survey page is another issue's; its address is fixed by DESIGN §6
-        path = f"/survey/{token}/"
-    return site_url(path)
+    from feedback.services import survey_token
+
+    return site_url(reverse("survey", args=[survey_token(order)]))
 
 
 def _render(template: str, context: dict, language: str) -> tuple[str, str]:

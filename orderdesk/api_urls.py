@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from feedback.api import views as feedback
 from finance.api import views as finance
 from logistics.api import views as logistics
 from orderdesk.api import api_not_found
@@ -25,6 +26,8 @@ router.register("production/issues", production.IssueViewSet, basename="issue")
 router.register("logistics/shipments", logistics.ShipmentViewSet, basename="shipment")
 router.register("finance/invoices", finance.InvoiceViewSet, basename="invoice")
 router.register("finance/payments", finance.PaymentViewSet, basename="payment")
+router.register("feedback/surveys", feedback.SurveyViewSet, basename="survey")
+router.register("feedback/complaints", feedback.ComplaintViewSet, basename="complaint")
 router.register("supervision/checks", supervision.PeriodicCheckViewSet, basename="periodic-check")
 
 urlpatterns = [

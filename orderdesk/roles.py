@@ -84,6 +84,9 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "payment.record": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
     # supervision (R6.1)
     "audit.view": frozenset({Role.AUDITOR, Role.SALES_MANAGER}),
+    # customer feedback (R6.2): sales take complaints and suggestions, the manager handles them
+    "complaint.record": frozenset({OWNER, Role.SALES_MANAGER}),
+    "complaint.handle": frozenset({Role.SALES_MANAGER}),
     # review desk and dashboards (issue 4: R3.1, R4.2, R6.1, R6.3)
     "review.desk": frozenset({Role.SALES_MANAGER}),
     "review.view": frozenset({Role.SALES_MANAGER, Role.AUDITOR, Role.FINANCE_MANAGER, Role.PRODUCTION_SUPERVISOR}),

@@ -3,6 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from feedback import views as feedback_views
 from orders import views as order_views
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("orderdesk.api_urls")),
     path("track/<str:token>/", order_views.track, name="track"),
+    path("survey/<str:token>/", feedback_views.survey, name="survey"),
     path("supervision/", include("supervision.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("orders.urls")),

@@ -340,6 +340,10 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
 
 def _after_transition(*, order: Order, name: str, user, comment: str) -> None:
     """What a transition does beyond the order's own row, in the same transaction."""
+    if name == "accept":
+        from feedback.services import open_survey
+
+        open_survey(order=order)  # the invitation e-mail carries its link (R6.2)
     if name == "reject_delivery":
         from logistics.models import Shipment, ShipmentStatus
         from production.models import ProductionIssue

@@ -24,8 +24,10 @@ KPI definitions (the KPI page prints the same text, see :data:`KPI_DEFINITIONS`)
   never rejected (no ``reject_delivery`` transition, i.e. no rework for a quality issue).
 - **review_turnaround_hours**: mean hours from the (last) submission to approval,
   over orders approved within the period.
-- **satisfaction**, **survey_response_rate**, **complaint_count**: see
-  :func:`feedback_metrics` — null / 0 until the feedback issue brings surveys and complaints.
+- **satisfaction** = mean score (1–5) of the answered questionnaires whose
+  invitation was sent in the period; **survey_response_rate** = answered / sent;
+  **complaint_count** = complaints (not suggestions) recorded in the period. See
+  :func:`feedback_metrics`.
 - **recorded_loss**: the sum of loss amounts recorded by periodic checks checked within
   the period against the person responsible (R6.3).
 
@@ -38,11 +40,9 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
-    Avg,
     Count,
     DurationField,
     Exists,
@@ -89,10 +89,12 @@ KPI_DEFINITIONS = [
     ("on_time_in_full_rate", _("On time in full"), _(
         "Of the same orders, the share delivered on time whose delivery was never rejected (no rework).")),
     ("satisfaction", _("Customer satisfaction"), _(
-        "Mean score (1–5) of the customer questionnaires answered in the period; empty until questionnaires exist.")),
+        "Mean score (1–5) of the answers to the questionnaires sent in the period (each accepted delivery "
+        "invites the customer).")),
     ("survey_response_rate", _("Survey response rate"), _(
-        "Questionnaires answered divided by questionnaires sent in the period; empty until questionnaires exist.")),
-    ("complaint_count", _("Complaints"), _("Complaints recorded in the period about the orders.")),
+        "Questionnaires answered divided by questionnaires sent in the period.")),
+    ("complaint_count", _("Complaints"), _(
+        "Complaints (not suggestions) recorded in the period about the orders.")),
     ("review_turnaround_hours", _("Review turnaround (hours)"), _(
         "Mean hours from submission to the manager's approval, over orders approved in the period.")),
     ("recorded_loss", _("Recorded losses"), _(
@@ -209,56 +211,51 @@ def turnaround_cohort(orders, lo, hi):
 TURNAROUND_AGGREGATES = {"approved": Count("pk"), "turnaround_total": Sum("turnaround")}
 
 
-def feedback_metrics(orders, lo, hi, group: str | None = None) -> dict:
-    """Satisfaction, survey response rate and complaint count (R6.2, R6.3).
+def feedback_metrics(orders, lo, hi, *, group: str = "assistant") -> dict:
+    """Raw feedback counts (R6.2) of the orders, per ``group`` value of the order (e.g. "assistant").
 
-    The feedback app has no models yet: until the feedback issue adds them this
-    answers ``satisfaction = None``, ``survey_response_rate = None`` and
-    ``complaint_count = 0`` (per ``group`` key when grouped). It becomes live by
-    itself when ``feedback.Survey`` (``order``, ``score`` 1–5, ``sent_at``,
-    ``answered_at``) and ``feedback.Complaint`` (``order``, ``kind``, ``created_at``)
-    exist: one grouped query each.
+    Surveys count by the time their invitation was sent, complaints by the time
+    they were recorded (suggestions are not complaints). Each bucket holds
+    ``score_sum``, ``answered``, ``sent`` and ``complaints``, which add up across
+    buckets, so the team's figures are the sums of its members'. One grouped
+    query each.
     """
-    empty = {"satisfaction": None, "survey_response_rate": None, "complaint_count": 0}
-    result: dict = defaultdict(lambda: dict(empty))
-    result[None] = dict(empty)
-    survey = _feedback_model("Survey", ("order", "score", "sent_at", "answered_at"))
-    complaint = _feedback_model("Complaint", ("order", "kind", "created_at"))
-    key = f"order__{group}" if group else None
-    if survey is not None:
-        rows = survey.objects.filter(order__in=orders.values("pk"), sent_at__gte=lo, sent_at__lt=hi)
-        rows = rows.values(key) if key else rows.values()
-        aggregates = {
-            "mean": Avg("score", filter=Q(answered_at__isnull=False)),
-            "answered": Count("pk", filter=Q(answered_at__isnull=False)),
-            "sent": Count("pk"),
-        }
-        for row in (rows.annotate(**aggregates) if key else [survey.objects.filter(
-                order__in=orders.values("pk"), sent_at__gte=lo, sent_at__lt=hi).aggregate(**aggregates)]):
-            bucket = result[row.get(key) if key else None]
-            bucket["satisfaction"] = round(float(row["mean"]), 2) if row["mean"] is not None else None
-            bucket["survey_response_rate"] = rate(row["answered"], row["sent"])
-    if complaint is not None:
-        rows = complaint.objects.filter(order__in=orders.values("pk"), created_at__gte=lo, created_at__lt=hi)
-        if hasattr(complaint, "Kind"):
-            rows = rows.filter(kind="complaint")
-        if key:
-            for row in rows.values(key).annotate(n=Count("pk")):
-                result[row[key]]["complaint_count"] = row["n"]
-        else:
-            result[None]["complaint_count"] = rows.count()
+    from feedback.models import Complaint, Survey
+
+    key = f"order__{group}"
+    result: dict = defaultdict(dict)
+    surveys = (
+        Survey.objects.filter(order__in=orders.values("pk"), sent_at__gte=lo, sent_at__lt=hi)
+        .values(key)
+        .annotate(
+            score_sum=Sum("score", filter=Q(answered_at__isnull=False)),
+            answered=Count("pk", filter=Q(answered_at__isnull=False)),
+            sent=Count("pk"),
+        )
+    )
+    for row in surveys:
+        result[row[key]].update(
+            score_sum=row["score_sum"] or 0, answered=row["answered"], sent=row["sent"]
+        )
+    complaints = (
+        Complaint.objects.filter(order__in=orders.values("pk"), created_at__gte=lo, created_at__lt=hi,
+                                 kind=Complaint.Kind.COMPLAINT)
+        .values(key)
+        .annotate(n=Count("pk"))
+    )
+    for row in complaints:
+        result[row[key]]["complaints"] = row["n"]
     return result
 
 
-def _feedback_model(name: str, fields: tuple[str, ...]):
-    if not apps.is_installed("feedback"):
-        return None
-    try:
-        model = apps.get_model("feedback", name)
-    except LookupError:
-        return None
-    names = {f.name for f in model._meta.get_fields()}
-    return model if set(fields) <= names else None
+def feedback_figures(raw: dict) -> dict:
+    """Satisfaction (mean score of the answers), response rate (answered / sent) and complaint count."""
+    answered = raw.get("answered", 0)
+    return {
+        "satisfaction": round(raw.get("score_sum", 0) / answered, 2) if answered else None,
+        "survey_response_rate": rate(answered, raw.get("sent", 0)),
+        "complaint_count": raw.get("complaints", 0),
+    }
 
 
 # --- KPIs ------------------------------------------------------------------------------
@@ -267,9 +264,7 @@ def _metrics(acc: dict, dlv: dict, trn: dict, fb: dict, loss: dict) -> dict:
         "accuracy_rate": rate(acc.get("accurate", 0), acc.get("decided", 0)),
         "on_time_delivery_rate": rate(dlv.get("on_time", 0), dlv.get("due", 0)),
         "on_time_in_full_rate": rate(dlv.get("on_time_in_full", 0), dlv.get("due", 0)),
-        "satisfaction": fb.get("satisfaction"),
-        "survey_response_rate": fb.get("survey_response_rate"),
-        "complaint_count": fb.get("complaint_count", 0),
+        **feedback_figures(fb),
         "review_turnaround_hours": hours(trn["turnaround_total"] / trn["approved"]) if trn.get("approved") else None,
         "recorded_loss": str((loss.get("loss") or Decimal("0.00")).quantize(Decimal("0.01"))),
         "errors_found": loss.get("errors", 0),
@@ -347,7 +342,7 @@ def kpis(*, start: datetime.date, end: datetime.date, assistant=None, series: st
         row = _metrics(acc.get(pk, {}), dlv.get(pk, {}), trn.get(pk, {}), fb.get(pk, {}), loss.get(pk, {}))
         by_assistant.append({"assistant": pk, "username": person.username,
                              "full_name": person.get_full_name() or person.username, **row})
-    team_fb = _sum_feedback(fb)
+    team_fb = _sum_rows(list(fb.values()))
     team = _metrics(_sum_rows(list(acc.values())), _sum_rows(list(dlv.values())),
                     _sum_rows(list(trn.values())), team_fb, _sum_rows(list(loss.values())))
 
@@ -377,18 +372,6 @@ def _as_date(value):
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value
-
-
-def _sum_feedback(fb: dict) -> dict:
-    """Team feedback figures: the ungrouped bucket when the feedback app answered ungrouped, else summed."""
-    values = [v for k, v in fb.items() if k is not None]
-    complaints = sum(v.get("complaint_count", 0) for v in values)
-    scored = [v["satisfaction"] for v in values if v.get("satisfaction") is not None]
-    return {
-        "satisfaction": round(sum(scored) / len(scored), 2) if scored else None,
-        "survey_response_rate": None if not scored else fb[None].get("survey_response_rate"),
-        "complaint_count": complaints,
-    }
 
 
 # --- review queue (R4.2) ----------------------------------------------------------------

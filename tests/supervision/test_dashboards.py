@@ -64,7 +64,7 @@ def test_kpi_page_with_definitions_and_csv(client, sales_manager, sales_assistan
     page = client.get("/supervision/kpis/", {"start": today().isoformat(), "end": today().isoformat()})
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'id="kpi-definitions"' in html and "A correction is a change of an order field" in html
+    assert 'id="kpi-definitions"' in html and "A correction is a change to what the assistant recorded" in html
     assert page.context["kpi"]["accuracy_rate"] == 1.0
     export = client.get("/supervision/kpis/export.csv", {"start": today().isoformat(), "end": today().isoformat()})
     assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
