@@ -8,6 +8,7 @@ which transition buttons show comes from :func:`orders.services.available_transi
 
 from __future__ import annotations
 
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -591,6 +592,7 @@ def _detail_context(request, order: Order, *, failed: str | None = None, forms: 
     )
     invoices = list(order.invoices.prefetch_related("payments")) if sees_prices else []
     signoffs = list(order.signoffs.select_related("user"))
+    issues = list(order.production_issues.select_related("opened_by", "resolved_by"))
     return {
         "order": order,
         "lines": list(order.lines.all()),
@@ -603,7 +605,7 @@ def _detail_context(request, order: Order, *, failed: str | None = None, forms: 
         "milestones": milestones,
         "latest_report": reports[0] if reports else None,
         "reports": reports,
-        "issues": list(order.production_issues.select_related("opened_by", "resolved_by")),
+        "issues": issues,
         "shipments": shipments,
         "invoices": invoices,
         "invoiced": sum((i.amount for i in invoices), 0),
@@ -615,7 +617,121 @@ def _detail_context(request, order: Order, *, failed: str | None = None, forms: 
         "transitions": _transition_buttons(order, user, failed=failed, posted=request.POST if failed else None),
         "read_only": roles.is_read_only(user),
         "today": timezone.localdate(),
+        **_department_context(order, user, forms or {}, plan=plan, milestones=milestones, issues=issues,
+                              shipments=shipments, invoices=invoices),
     }
+
+
+def _department_context(order: Order, user, forms: dict, *, plan, milestones, issues, shipments, invoices) -> dict:
+    """The forms of production, logistics and finance on the order page, each only where the caller's role
+    (:func:`orderdesk.roles.may`) and the order's state let it be used (the same rules as the services,
+    which still enforce them). Reads only what the page has already read, plus the form's choices."""
+    from finance.forms import InvoiceForm, PaymentForm
+    from finance.services import INVOICE_STATES
+    from logistics.forms import ShipmentEventForm, ShipmentForm
+    from logistics.models import ShipmentStatus
+    from logistics.services import SHIPMENT_STATES
+    from production.forms import IssueForm, IssueResolutionForm, MilestoneFormSet, PlanForm, ProgressForm, ReadinessForm
+    from production.services import ISSUE_STATES, PLAN_EDITABLE_STATES, READINESS_STATES
+
+    state = order.state
+    context: dict = {"department_open": forms.get("open", "")}
+    # production (R4.3, R4.4)
+    may_plan = roles.may(user, "plan.manage", order)
+    context["may_plan"] = may_plan and state in PLAN_EDITABLE_STATES
+    if context["may_plan"]:
+        context["plan_form"] = forms.get("plan") or PlanForm(initial={"workshop": plan.workshop_id if plan else
+                                                                      order.workshop_id})
+        context["milestone_formset"] = forms.get("milestones") or MilestoneFormSet(initial=[
+            {"name": m.name, "due_date": m.due_date, "responsible": m.responsible_id} for m in milestones
+        ])
+    context["may_readiness"] = may_plan and plan is not None and state in READINESS_STATES
+    if context["may_readiness"]:
+        context["readiness_form"] = forms.get("readiness") or ReadinessForm(
+            initial={"materials_ready": plan.materials_ready, "equipment_ready": plan.equipment_ready})
+    context["may_report_progress"] = roles.may(user, "progress.report", order) and state == State.PRODUCING
+    if context["may_report_progress"]:
+        context["progress_form"] = forms.get("progress") or ProgressForm()
+    context["may_open_issue"] = roles.may(user, "issue.open", order) and state in ISSUE_STATES
+    if context["may_open_issue"]:
+        context["issue_form"] = forms.get("issue") or IssueForm()
+    context["may_resolve_issue"] = roles.may(user, "issue.resolve", order)
+    for issue in issues:
+        issue.resolution_form = (
+            forms.get(f"issue-{issue.pk}") or IssueResolutionForm(auto_id=f"id_issue{issue.pk}_%s")
+            if context["may_resolve_issue"] and issue.is_open else None
+        )
+    # logistics (R3.4, R4.4)
+    may_ship = roles.may(user, "shipment.manage", order)
+    context["may_record_shipment"] = may_ship and state in SHIPMENT_STATES
+    if context["may_record_shipment"]:
+        context["shipment_form"] = forms.get("shipment") or ShipmentForm()
+    for shipment in shipments:
+        shipment.event_form = (
+            forms.get(f"event-{shipment.pk}") or ShipmentEventForm(auto_id=f"id_event{shipment.pk}_%s")
+            if may_ship and shipment.status != ShipmentStatus.RETURNED else None
+        )
+        shipment.event_open = context["department_open"] == f"event-{shipment.pk}"
+    # finance (R3.5, R4.5)
+    context["may_invoice"] = roles.may(user, "invoice.create", order) and state in INVOICE_STATES
+    context["to_invoice"] = order.total_amount - sum((i.amount for i in invoices), 0)
+    if context["may_invoice"]:
+        context["invoice_form"] = forms.get("invoice") or InvoiceForm(
+            initial={"amount": context["to_invoice"] if context["to_invoice"] > 0 else None})
+    payable = [i for i in invoices if i.outstanding > 0]
+    context["outstanding"] = sum((i.outstanding for i in payable), 0)
+    context["may_record_payment"] = roles.may(user, "payment.record", order) and bool(payable)
+    if context["may_record_payment"]:
+        context["payment_form"] = forms.get("payment") or PaymentForm(
+            invoices=payable, initial={"received_on": timezone.localdate()})
+    return context
+
+
+def department_write(request, pk: int, *, key: str, allowed, bind, call, conflict: str = ""):
+    """Run a production, logistics or finance service from a form posted on the order page.
+
+    ``allowed(order)`` → (role may, state allows); ``bind(order)`` → the bound forms by context key;
+    ``call(order, forms)`` → the success message. An order outside the caller's scope is a 404; a role
+    that may not, 403; a state that does not allow it, 409; bad values, 400: each shows the order page
+    again with the message and what was typed, and nothing is written.
+    """
+    user = request.user
+    order = _get_order(user, pk)
+    forms = bind(order)
+    role_ok, state_ok = allowed(order)
+    if not role_ok:
+        return _department_failure(request, order, key, forms, str(Forbidden.default_detail), status=403)
+    if not state_ok:
+        return _department_failure(request, order, key, forms, conflict or str(Conflict.default_detail), status=409)
+    valid = [form.is_valid() for form in forms.values()]  # validate every form, so every error shows at once
+    if not all(valid):
+        return _department_failure(request, order, key, forms,
+                                   _("Please correct the errors below; nothing was saved."), status=400)
+    try:
+        message = call(order, forms)
+    except NotFound:
+        raise Http404 from None
+    except ServiceError as exc:
+        problems = []
+        for field, items in (exc.errors or {}).items():
+            for item in items:
+                text = str(item.get("message", "") if isinstance(item, dict) else item)
+                form = next((f for f in forms.values() if isinstance(f, django_forms.Form) and field in f.fields),
+                            None)
+                if form is not None:
+                    form.add_error(field, text)
+                else:
+                    problems.append(text)
+        return _department_failure(request, order, key, forms, str(exc.detail), problems=problems,
+                                   status=exc.status)
+    messages.success(request, message)
+    return redirect(order)
+
+
+def _department_failure(request, order, key, forms, detail, *, problems=(), status):
+    context = _detail_context(request, order, forms={**forms, "open": key})
+    context["department_error"] = {"detail": detail, "problems": list(problems)}
+    return render(request, "orders/order_detail.html", context, status=status)
 
 
 def _get_order(user, pk) -> Order:

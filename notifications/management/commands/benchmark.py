@@ -20,7 +20,6 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from notifications import services
@@ -142,7 +141,15 @@ class Command(BaseCommand):
     def measure(self, label):
         tracemalloc.start()
         t = time.perf_counter()
-        with CaptureQueriesContext(connection) as queries:
+        queries = 0
+
+        def count(execute, sql, params, many, context):
+            # a counter, not a log: CaptureQueriesContext keeps at most 9,000 queries (and their memory)
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
             overdue = checks.run_check("overdue")
             at_risk = checks.run_check("at_risk")
         elapsed = time.perf_counter() - t
@@ -150,7 +157,7 @@ class Command(BaseCommand):
         tracemalloc.stop()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
         self.stdout.write(
-            f"{label}: {elapsed:.2f} s, {len(queries)} queries, peak traced memory {peak / 2**20:.1f} MiB, "
+            f"{label}: {elapsed:.2f} s, {queries} queries, peak traced memory {peak / 2**20:.1f} MiB, "
             f"peak RSS {rss:.0f} MiB; overdue fired {overdue['fired']}, at risk fired {at_risk['fired']}, "
             f"open alerts {Alert.objects.filter(resolved_at__isnull=True).count()}"
         )

@@ -1,0 +1,126 @@
+"""Forms of production's work on the order page (R4.3, R4.4): the plan, readiness, progress, issues.
+
+They check the shape of what was typed; the services (:mod:`production.services`) decide
+the rest (role, state, dates) and write.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from orders.forms import use_html5_dates
+from production.models import ProductionIssue
+
+MAX_MILESTONES = 30
+MILESTONES_PREFIX = "milestones"
+BLANK_MILESTONE_ROWS = 2
+
+
+def production_staff():
+    """Active users of a production role: who may be responsible for a milestone."""
+    from django.contrib.auth import get_user_model
+
+    from orderdesk.roles import PRODUCTION
+
+    return (get_user_model().objects.filter(is_active=True, groups__name__in=[str(r) for r in PRODUCTION])
+            .distinct().order_by("username"))
+
+
+class PlanForm(forms.Form):
+    workshop = forms.ModelChoiceField(label=_("Workshop"), queryset=None, empty_label=_("Choose a workshop"))
+
+    def __init__(self, *args, **kwargs):
+        from production.models import Workshop
+
+        kwargs.setdefault("auto_id", "id_plan_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["workshop"].queryset = Workshop.objects.filter(is_active=True).order_by("code")
+
+
+class MilestoneForm(forms.Form):
+    name = forms.CharField(label=_("Milestone"), max_length=100)
+    due_date = forms.DateField(label=_("Due date"))
+    responsible = forms.TypedChoiceField(label=_("Responsible"), coerce=int, choices=())
+
+    def __init__(self, *args, responsible_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].choices = [("", _("Choose a person")), *responsible_choices]
+        use_html5_dates(self)
+
+
+class BaseMilestoneFormSet(forms.BaseFormSet):
+    """The plan's milestones: blank rows are ignored, at least one filled row is required.
+
+    The people who may be responsible are read once for every row (no query per row)."""
+
+    def __init__(self, *args, **kwargs):
+        people = list(production_staff())
+        self.people = {u.pk: u for u in people}
+        kwargs.setdefault("prefix", MILESTONES_PREFIX)
+        kwargs["form_kwargs"] = {
+            "responsible_choices": [(u.pk, u.get_full_name() or u.get_username()) for u in people],
+        }
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.extra = len(self.initial or []) + BLANK_MILESTONE_ROWS
+
+    def initial_form_count(self):
+        # every row may be left blank (or cleared) and is then ignored
+        return 0
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not self.milestones():
+            raise forms.ValidationError(_("A plan needs at least one milestone."), code="no_milestones")
+
+    def milestones(self) -> list[dict]:
+        """The filled rows, as the service takes them (`responsible` a user)."""
+        return [
+            {"name": f.cleaned_data["name"], "due_date": f.cleaned_data["due_date"],
+             "responsible": self.people[f.cleaned_data["responsible"]]}
+            for f in self.forms if f.has_changed() and f.cleaned_data
+        ]
+
+
+MilestoneFormSet = forms.formset_factory(
+    MilestoneForm, formset=BaseMilestoneFormSet, extra=BLANK_MILESTONE_ROWS, max_num=MAX_MILESTONES,
+    validate_max=True, absolute_max=MAX_MILESTONES,
+)
+
+
+class ReadinessForm(forms.Form):
+    materials_ready = forms.BooleanField(label=_("Materials ready"), required=False)
+    equipment_ready = forms.BooleanField(label=_("Equipment ready"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_ready_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ProgressForm(forms.Form):
+    percent_complete = forms.IntegerField(
+        label=_("Percent complete"), min_value=0, max_value=100,
+        help_text=_("Production is complete at 100."),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=5000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_progress_%s")
+        super().__init__(*args, **kwargs)
+
+
+class IssueForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ProductionIssue.Kind.choices)
+    description = forms.CharField(label=_("Description"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_issue_%s")
+        super().__init__(*args, **kwargs)
+
+
+class IssueResolutionForm(forms.Form):
+    resolution = forms.CharField(label=_("Resolution"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
