@@ -35,6 +35,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("auth/token/", orders.TokenView.as_view(), name="api-token"),
     path("kpis/", supervision.KpiView.as_view(), name="api-kpis"),
+    path("audit/", supervision.AuditView.as_view(), name="api-audit"),
     *router.urls,
     # Add new routes above this line: anything else under /api/v1/ answers a JSON 404.
     re_path(r"^.*$", api_not_found),

@@ -1,4 +1,4 @@
-"""Endpoints of supervision: the KPIs (R6.3) and the manager's periodic checks (R6.1)."""
+"""Endpoints of supervision: the KPIs (R6.3), the manager's periodic checks and the audit trail (R6.1)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orderdesk import roles
-from orderdesk.api import API_PERMISSIONS
+from orderdesk.api import API_PERMISSIONS, Pagination
 from orderdesk.roles import Role
 from orderdesk.viewsets import APIViewSet
+from orders.models import Order
 from supervision import selectors, services
 from supervision.api import serializers as s
 from supervision.models import CheckItem, PeriodicCheck
@@ -118,3 +119,58 @@ class PeriodicCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
             responsible_id=values.get("responsible"),
         )
         return Response(s.CheckItemSerializer(item).data)
+
+
+class AuditQuerySerializer(serializers.Serializer):
+    order = serializers.IntegerField(required=False, min_value=1)
+    user = serializers.IntegerField(required=False, min_value=1)
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise ValidationError({"start": [_("The start is after the end.")]})
+        return attrs
+
+
+class AuditView(APIView):
+    """`GET /api/v1/audit/?order=&user=&start=&end=`: every recorded change, newest first (R6.1).
+
+    For the auditor and the sales manager: each transition (who, when, from, to,
+    comment) and each field change (who, when, field, old and new value) of every
+    order, filtered by order id, user id and local dates (inclusive), paginated.
+    """
+
+    permission_classes = API_PERMISSIONS
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("order", int, description="an order id"),
+            OpenApiParameter("user", int, description="a user id"),
+            OpenApiParameter("start", str, description="YYYY-MM-DD"),
+            OpenApiParameter("end", str, description="YYYY-MM-DD"),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request):
+        if not roles.may(request.user, "audit.view"):
+            raise PermissionDenied(_("Your role may not read the audit trail."))
+        query = AuditQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        rows = selectors.audit_trail(order_id=params.get("order"), user_id=params.get("user"),
+                                     start=params.get("start"), end=params.get("end"))
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        numbers = dict(Order.objects.filter(pk__in={r[1] for r in page}).values_list("pk", "number"))
+        names = dict(User.objects.filter(pk__in={r[2] for r in page if r[2]}).values_list("pk", "username"))
+        entries = []
+        for kind, order_id, user_id, at, name, before, after, note in page:
+            entry = {"kind": kind, "order": order_id, "order_number": numbers.get(order_id), "user": user_id,
+                     "username": names.get(user_id), "at": at}
+            if kind == "transition":
+                entry.update(transition=name, source_state=before, state=after, comment=note)
+            else:
+                entry.update(field=name, old_value=before, new_value=after)
+            entries.append(entry)
+        return paginator.get_paginated_response(entries)
