@@ -73,3 +73,17 @@ class CheckOutcomeForm(forms.Form):
                                         widget=forms.Textarea(attrs={"rows": 2}))
     loss_amount = forms.DecimalField(label=_("Loss amount"), required=False, min_value=0, max_digits=16,
                                      decimal_places=2)
+
+
+class AuditFilterForm(forms.Form):
+    order = forms.CharField(label=_("Order number"), required=False, max_length=40)
+    user = forms.ModelChoiceField(label=_("User"), required=False, queryset=User.objects.order_by("username"),
+                                  empty_label=_("Everyone"))
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput)
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("The start is after the end."))
+        return data

@@ -7,9 +7,11 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,13 +22,15 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied, V
 from orderdesk import roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, NotFound, ServiceError
 from orders import selectors as order_selectors, services as order_services
-from orders.models import Signoff, State
+from orders.models import Order, Signoff, State
 from supervision import forms, selectors, services
 from supervision.api.views import kpi_arguments
 from supervision.models import CheckItem
 
 REVIEW_ACTIONS = ("approve", "return", "cancel")
 
+
+User = get_user_model()
 
 def _require(user, action: str) -> None:
     if not roles.may(user, action):
@@ -372,3 +376,69 @@ def check_outcome(request, pk: int, item_id: int):
         else:
             messages.success(request, _("The outcome is recorded."))
     return redirect(reverse("supervision:check_detail", args=[pk]))
+
+
+# --- internal audit (R6.1) ----------------------------------------------------------------------------
+@login_required
+def audit(request):
+    """The audit trail as a page: every transition and field change, filtered, paginated, as CSV on demand."""
+    _require(request.user, "audit.view")
+    form = forms.AuditFilterForm(request.GET or None)
+    rows = None
+    if form.is_valid():
+        data = form.cleaned_data
+        order_id = None
+        if data["order"]:
+            order_id = Order.objects.filter(number=data["order"].strip()).values_list("pk", flat=True).first() or 0
+        rows = selectors.audit_trail(order_id=order_id, user_id=data["user"].pk if data["user"] else None,
+                                     start=data["start"], end=data["end"])
+    elif not form.is_bound:
+        rows = selectors.audit_trail()
+    if rows is not None and request.GET.get("format") == "csv":
+        return _audit_csv(rows)
+    page = Paginator(rows, 50).get_page(request.GET.get("page")) if rows is not None else None
+    entries = []
+    if page is not None:
+        numbers = dict(Order.objects.filter(pk__in={r[1] for r in page}).values_list("pk", "number"))
+        people = {u.pk: u for u in User.objects.filter(pk__in={r[2] for r in page if r[2]})}
+        entries = [
+            {"kind": kind, "order_id": order_id, "number": numbers.get(order_id), "user": people.get(user_id),
+             "at": at, "name": name, "before": before, "after": after, "note": note}
+            for kind, order_id, user_id, at, name, before, after, note in page
+        ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "supervision/audit.html", {
+        "form": form, "page": page, "entries": entries, "query": query.urlencode(),
+    }, status=200 if form.is_valid() or not form.is_bound else 400)
+
+
+def _audit_csv(rows):
+    """Stream the trail as CSV, naming orders and users batch by batch (never the whole table in memory)."""
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield writer.writerow(["at", "kind", "order", "user", "transition_or_field", "from", "to", "comment"])
+        batch = []
+        for row in rows.iterator(chunk_size=2000):
+            batch.append(row)
+            if len(batch) == 2000:
+                yield from named(batch)
+                batch = []
+        yield from named(batch)
+
+    def named(batch):
+        numbers = dict(Order.objects.filter(pk__in={r[1] for r in batch}).values_list("pk", "number"))
+        names = dict(User.objects.filter(pk__in={r[2] for r in batch if r[2]}).values_list("pk", "username"))
+        for kind, order_id, user_id, at, name, before, after, note in batch:
+            yield writer.writerow([timezone.localtime(at).isoformat(), kind, numbers.get(order_id, order_id),
+                                   names.get(user_id, ""), name, before, after, note])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="orderdesk-audit.csv"'
+    return response

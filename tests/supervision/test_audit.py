@@ -74,3 +74,29 @@ def test_the_trail_pages_in_a_fixed_number_of_queries(api_client_for, auditor, t
     make_order("scheduled")
     with django_assert_max_num_queries(8):
         call(client, "get", "/audit/", expect=200)
+
+
+# --- the page ---------------------------------------------------------------------------------------
+def test_the_audit_page_lists_filters_and_exports(client, auditor, trail, sales_assistant):
+    first, second = trail
+    client.force_login(auditor)
+    page = client.get("/supervision/audit/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert first.number in html and second.number in html and "555-0100" in html
+    only_first = client.get("/supervision/audit/", {"order": first.number}).content.decode()
+    assert first.number in only_first and second.number not in only_first
+    by_user = client.get("/supervision/audit/", {"user": sales_assistant.pk}).content.decode()
+    assert "approve" not in by_user.split("<tbody>")[1]
+    csv = b"".join(client.get("/supervision/audit/", {"format": "csv"}).streaming_content).decode()
+    lines = csv.strip().splitlines()
+    assert lines[0].startswith("at,kind,order,user") and len(lines) == 1 + 5
+    assert any(first.number in line and "contact_phone" in line for line in lines)
+
+
+def test_the_audit_page_refuses_bad_filters_and_other_roles(client, auditor, sales_assistant, trail):
+    client.force_login(auditor)
+    assert client.get("/supervision/audit/", {"start": "2026-02-02", "end": "2026-01-01"}).status_code == 400
+    assert client.get("/supervision/audit/", {"user": "abc"}).status_code == 400
+    client.force_login(sales_assistant)
+    assert client.get("/supervision/audit/").status_code == 403
