@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
-from django.db import OperationalError
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +23,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from orderdesk import roles
 from orderdesk.errors import ConditionsUnmet, ServiceError
+from orderdesk.middleware import is_lock_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def exception_handler(exc, context):
     if isinstance(exc, (ConcurrentTransition, TransitionNotAllowed)):
         return Response({"detail": str(_("The order changed meanwhile; reload and try again.")), "code": "conflict"},
                         status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, OperationalError) and "lock" in str(exc).lower():
+    if is_lock_timeout(exc):
         logger.warning("lost a database race: %s", exc)
         return Response({"detail": str(_("The order is busy; try again.")), "code": "conflict"},
                         status=status.HTTP_409_CONFLICT)
