@@ -9,7 +9,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -403,7 +403,7 @@ def audit(request):
         people = {u.pk: u for u in User.objects.filter(pk__in={r[2] for r in page if r[2]})}
         entries = [
             {"kind": kind, "order_id": order_id, "number": numbers.get(order_id), "user": people.get(user_id),
-             "at": at, "name": name, "before": before, "after": after, "note": note}
+             "at": at, "code": name, **_audit_labels(kind, name, before, after), "note": note}
             for kind, order_id, user_id, at, name, before, after, note in page
         ]
     query = request.GET.copy()
@@ -411,6 +411,21 @@ def audit(request):
     return render(request, "supervision/audit.html", {
         "form": form, "page": page, "entries": entries, "query": query.urlencode(),
     }, status=200 if form.is_valid() or not form.is_bound else 400)
+
+
+def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
+    """What a person reads for a trail row: transition and state labels, a field's verbose name."""
+    from orders.forms import TRANSITION_LABELS
+
+    if kind == "transition":
+        labels = dict(State.choices)
+        return {"name": TRANSITION_LABELS.get(name, name), "before": labels.get(before, before),
+                "after": labels.get(after, after)}
+    try:
+        label = Order._meta.get_field(name).verbose_name
+    except FieldDoesNotExist:
+        label = _("lines") if name == "lines" else name
+    return {"name": label, "before": before, "after": after}
 
 
 def _audit_csv(rows):

@@ -84,6 +84,8 @@ def test_the_audit_page_lists_filters_and_exports(client, auditor, trail, sales_
     assert page.status_code == 200
     html = page.content.decode()
     assert first.number in html and second.number in html and "555-0100" in html
+    # people read labels, not codes: the transition, the states and the field by their names
+    assert "Approve</td>" in html and "<td>Received</td><td>Reviewed</td>" in html and "contact phone" in html
     only_first = client.get("/supervision/audit/", {"order": first.number}).content.decode()
     assert first.number in only_first and second.number not in only_first
     by_user = client.get("/supervision/audit/", {"user": sales_assistant.pk}).content.decode()
