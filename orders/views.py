@@ -856,27 +856,38 @@ def clarification_add(request, pk: int):
     return _desk_write(request, pk, form_key="clarification", form=ClarificationForm(request.POST), call=call)
 
 
-@login_required
-@require_POST
-def clarification_resolve(request, pk: int, item: int):
+def _resolve_item(request, pk: int, item: int, *, model, key: str, resolve, done_message):
+    """Resolve a clarification or an escalation of order `pk` with the posted resolution."""
     from orders.forms import ResolutionForm
-    from orders.models import Clarification
 
-    if not Clarification.objects.filter(pk=item, order_id=pk).exists():
+    if not model.objects.filter(pk=item, order_id=pk).exists():
         raise Http404
 
     def call(order, data):
-        services.resolve_clarification(user=request.user, clarification_id=item, resolution=data["resolution"])
-        return _("The clarification is resolved.")
+        resolve(data["resolution"])
+        return done_message
 
     form = ResolutionForm(request.POST)
     if not form.is_valid():
         order = _get_order(request.user, pk)
         context = _detail_context(request, order)
-        context["resolution_errors"] = {f"clarification-{item}": [e for es in form.errors.values() for e in es]}
+        context["resolution_errors"] = {f"{key}-{item}": [e for es in form.errors.values() for e in es]}
         context["desk_error"] = _("Please correct the errors below; nothing was saved.")
         return render(request, "orders/order_detail.html", context, status=400)
-    return _desk_write(request, pk, form_key="clarification_resolution", form=form, call=call)
+    return _desk_write(request, pk, form_key=f"{key}_resolution", form=form, call=call)
+
+
+@login_required
+@require_POST
+def clarification_resolve(request, pk: int, item: int):
+    from orders.models import Clarification
+
+    return _resolve_item(
+        request, pk, item, model=Clarification, key="clarification",
+        resolve=lambda text: services.resolve_clarification(user=request.user, clarification_id=item,
+                                                            resolution=text),
+        done_message=_("The clarification is resolved."),
+    )
 
 
 @login_required
@@ -894,24 +905,13 @@ def escalation_add(request, pk: int):
 @login_required
 @require_POST
 def escalation_resolve(request, pk: int, item: int):
-    from orders.forms import ResolutionForm
     from orders.models import Escalation
 
-    if not Escalation.objects.filter(pk=item, order_id=pk).exists():
-        raise Http404
-
-    def call(order, data):
-        services.resolve_escalation(user=request.user, escalation_id=item, resolution=data["resolution"])
-        return _("The escalation is resolved.")
-
-    form = ResolutionForm(request.POST)
-    if not form.is_valid():
-        order = _get_order(request.user, pk)
-        context = _detail_context(request, order)
-        context["resolution_errors"] = {f"escalation-{item}": [e for es in form.errors.values() for e in es]}
-        context["desk_error"] = _("Please correct the errors below; nothing was saved.")
-        return render(request, "orders/order_detail.html", context, status=400)
-    return _desk_write(request, pk, form_key="escalation_resolution", form=form, call=call)
+    return _resolve_item(
+        request, pk, item, model=Escalation, key="escalation",
+        resolve=lambda text: services.resolve_escalation(user=request.user, escalation_id=item, resolution=text),
+        done_message=_("The escalation is resolved."),
+    )
 
 
 # --- the customer's tracking page (R4.4, R5.3) ------------------------------------
