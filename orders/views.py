@@ -569,8 +569,28 @@ def _desk_context(order: Order, user, forms: dict) -> dict:
         "escalation_form": forms.get("escalation") or EscalationForm(),
         "resolution_form": ResolutionForm(auto_id=False),
         "resolution_errors": forms.get("resolution_errors") or {},
+        **_feedback_context(order, user, forms),
     }
     return context
+
+
+def _feedback_context(order: Order, user, forms: dict) -> dict:
+    """The customer's questionnaire answer and complaints (R6.2), for those who read feedback."""
+    from feedback.forms import ComplaintForm, ComplaintHandleForm
+    from feedback.models import Survey
+    from feedback.selectors import FEEDBACK_READERS
+
+    if not roles.roles_of(user) & FEEDBACK_READERS:
+        return {"shows_feedback": False}
+    return {
+        "shows_feedback": True,
+        "survey": Survey.objects.filter(order=order).first(),
+        "complaints": list(order.complaints.select_related("recorded_by", "handled_by")),
+        "may_record_complaint": roles.may(user, "complaint.record", order),
+        "may_handle_complaint": roles.may(user, "complaint.handle", order),
+        "complaint_form": forms.get("complaint") or ComplaintForm(),
+        "complaint_handle_form": ComplaintHandleForm(auto_id=False),
+    }
 
 
 def _detail_context(request, order: Order, *, failed: str | None = None, forms: dict | None = None) -> dict:
@@ -912,6 +932,38 @@ def escalation_resolve(request, pk: int, item: int):
         resolve=lambda text: services.resolve_escalation(user=request.user, escalation_id=item, resolution=text),
         done_message=_("The escalation is resolved."),
     )
+
+
+@login_required
+@require_POST
+def complaint_add(request, pk: int):
+    from feedback import services as feedback
+    from feedback.forms import ComplaintForm
+
+    def call(order, data):
+        feedback.record_complaint(user=request.user, order_id=order.pk, kind=data["kind"],
+                                  description=data["description"])
+        return _("The complaint or suggestion was recorded.")
+
+    return _desk_write(request, pk, form_key="complaint", form=ComplaintForm(request.POST), call=call)
+
+
+@login_required
+@require_POST
+def complaint_handle(request, pk: int, item: int):
+    from feedback import services as feedback
+    from feedback.forms import ComplaintHandleForm
+    from feedback.models import Complaint
+
+    if not Complaint.objects.filter(pk=item, order_id=pk).exists():
+        raise Http404
+
+    def call(order, data):
+        feedback.handle_complaint(user=request.user, complaint_id=item, status=data["status"],
+                                  resolution=data["resolution"])
+        return _("The complaint was updated.")
+
+    return _desk_write(request, pk, form_key="complaint_handle", form=ComplaintHandleForm(request.POST), call=call)
 
 
 # --- the customer's tracking page (R4.4, R5.3) ------------------------------------
