@@ -66,6 +66,7 @@ def dashboard(request):
             "overdue": list(overdue[:DASHBOARD_LIST_SIZE]),
             "overdue_count": overdue.count(),
             "notifications": list(user.notifications.select_related("order")[:DASHBOARD_LIST_SIZE]),
+            "work_queues": selectors.work_queues(user),
             "may_create": roles.may(user, "order.create"),
             "today": today,
         },
