@@ -177,11 +177,7 @@ def _lock_visible_order(user, order_id) -> Order:
 
 
 def _display(value) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "pk"):
-        return str(value)
-    return str(value)
+    return "" if value is None else str(value)
 
 
 def record_changes(*, order: Order, user, changes: dict[str, tuple]) -> None:
@@ -193,13 +189,9 @@ def record_changes(*, order: Order, user, changes: dict[str, tuple]) -> None:
     )
 
 
-def _lines_summary(lines) -> str:
-    return "; ".join(
-        f"{line.product.sku if hasattr(line, 'product') else line['product'].sku} × "
-        f"{line.quantity if hasattr(line, 'quantity') else line['quantity']} @ "
-        f"{line.unit_price if hasattr(line, 'unit_price') else line['unit_price']}"
-        for line in lines
-    )
+def _lines_summary(lines: list[dict]) -> str:
+    """The lines as one history value: "SKU × quantity @ unit price; …"."""
+    return "; ".join(f"{line['product'].sku} × {line['quantity']} @ {line['unit_price']}" for line in lines)
 
 
 @transaction.atomic
@@ -227,8 +219,10 @@ def update_order(*, user, order_id, data: dict) -> Order:
                 changes[name] = (old, new)
                 setattr(order, name, new)
     if lines is not None:
-        old_lines = list(order.lines.select_related("product"))
-        old_summary = _lines_summary(old_lines)
+        old_summary = _lines_summary(
+            [{"product": x.product, "quantity": x.quantity, "unit_price": x.unit_price}
+             for x in order.lines.select_related("product")]
+        )
         order.lines.all().delete()
         _write_lines(order, lines)
         new_summary = _lines_summary(lines)
@@ -411,13 +405,6 @@ def resolve_clarification(*, user, clarification_id, resolution: str) -> Clarifi
     clarification.resolved_at = timezone.now()
     clarification.save(update_fields=["resolution", "resolved_at"])
     return clarification
-
-
-def product_by_id(product_id) -> Product:
-    try:
-        return Product.objects.get(pk=product_id, is_active=True)
-    except (Product.DoesNotExist, ValueError, TypeError):
-        raise NotFound(_("Unknown product.")) from None
 
 
 # --- notifications (DESIGN §6) ------------------------------------------------------
