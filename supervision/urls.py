@@ -16,6 +16,7 @@ urlpatterns = [
     path("kpis/", views.kpi_page, name="kpis"),
     path("kpis/export.csv", views.kpi_export, name="kpi_export"),
     path("audit/", views.audit, name="audit"),
+    path("complaints/", views.complaints, name="complaints"),
     path("checks/", views.checks, name="checks"),
     path("checks/<int:pk>/", views.check_detail, name="check_detail"),
     path("checks/<int:pk>/items/<int:item_id>/", views.check_outcome, name="check_outcome"),

@@ -457,3 +457,24 @@ def _audit_csv(rows):
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="orderdesk-audit.csv"'
     return response
+
+
+# --- customer feedback (R6.2) ----------------------------------------------------------------------
+@login_required
+def complaints(request):
+    """Complaints and suggestions across the team, open first; each is handled on its order's page."""
+    from django.db.models import F
+
+    from feedback.models import Complaint
+    from feedback.selectors import visible_complaints
+
+    _require(request.user, "complaint.handle")
+    status = request.GET.get("status", "")
+    rows = visible_complaints(request.user).select_related("order__customer", "order__assistant")
+    if status in Complaint.Status.values:
+        rows = rows.filter(status=status)
+    rows = rows.order_by(F("resolved_at").asc(nulls_first=True), "-created_at", "-id")  # unresolved first
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "supervision/complaints.html", {
+        "page": page, "status": status, "statuses": Complaint.Status.choices,
+    })

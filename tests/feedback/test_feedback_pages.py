@@ -55,3 +55,27 @@ def test_another_assistants_order_is_404(client, accepted, sales_assistant2):
                            {"kind": "suggestion", "description": "x"})
     assert response.status_code == 404
     assert not Complaint.objects.exists()
+
+
+def test_the_manager_sees_every_complaint_open_first(client, api_client_for, accepted, sales_assistant,
+                                                     sales_manager, django_assert_max_num_queries):
+    from tests.utils import call
+
+    for text in ("Scratched housing", "Please call before delivery"):
+        call(api_client_for(sales_assistant), "post", "/feedback/complaints/",
+             {"order": accepted.pk, "kind": "complaint", "description": text}, expect=201)
+    first = Complaint.objects.get(description="Scratched housing")
+    call(api_client_for(sales_manager), "post", f"/feedback/complaints/{first.pk}/handle/",
+         {"status": "resolved", "resolution": "Replaced."}, expect=200)
+    client.force_login(sales_manager)
+    with django_assert_max_num_queries(12):
+        page = client.get("/supervision/complaints/").content.decode()
+    assert page.index("Please call before delivery") < page.index("Scratched housing")  # open first
+    only_open = client.get("/supervision/complaints/", {"status": "open"}).content.decode()
+    assert "Please call before delivery" in only_open and "Scratched housing" not in only_open
+
+
+def test_only_the_manager_has_the_complaints_page(client, sales_assistant, production_supervisor, auditor):
+    for user in (sales_assistant, production_supervisor, auditor):
+        client.force_login(user)
+        assert client.get("/supervision/complaints/").status_code == 403
