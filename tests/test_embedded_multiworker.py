@@ -100,21 +100,27 @@ def server(tmp_path_factory):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/api/v1"
-    deadline = time.monotonic() + 120
-    while True:
+    try:  # whatever fails below, the server must not outlive the test
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=10)
+                break
+            except OSError:  # not listening yet, or a worker still loading the app on a busy machine
+                if time.monotonic() > deadline or process.poll() is not None:
+                    process.kill()
+                    pytest.fail("gunicorn did not start: " + process.stdout.read().decode(errors="replace"))
+                time.sleep(0.3)
+        tokens = {name: request(f"{base}/auth/token/", {"username": name, "password": PASSWORD})[1]["token"]
+                  for name in ("sa", "sm")}
+        yield {"base": base, "order": int(ids[0]), "customer": int(ids[1]), "product": int(ids[2]),
+               "tokens": tokens}
+    finally:
+        process.terminate()
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=10)
-            break
-        except OSError:  # not listening yet, or a worker still loading the app on a busy machine
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("gunicorn did not start: " + process.stdout.read().decode(errors="replace"))
-            time.sleep(0.3)
-    tokens = {name: request(f"{base}/auth/token/", {"username": name, "password": PASSWORD})[1]["token"]
-              for name in ("sa", "sm")}
-    yield {"base": base, "order": int(ids[0]), "customer": int(ids[1]), "product": int(ids[2]), "tokens": tokens}
-    process.terminate()
-    process.wait(timeout=30)
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def in_parallel(count: int, call):
