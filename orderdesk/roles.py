@@ -103,10 +103,54 @@ READ_ACTIONS = frozenset({"audit.view", "review.view", "team.view", "kpi.view", 
 
 # --- Visibility (DESIGN §5) --------------------------------------------------
 SEES_ALL_ORDERS = frozenset({Role.SALES_MANAGER, Role.AUDITOR}) | FINANCE
-SEES_PRICES = SALES | FINANCE | {Role.AUDITOR}
-SEES_CREDIT = SALES | FINANCE | {Role.AUDITOR}
-SEES_CUSTOMER_CONTACT = SALES | FINANCE | LOGISTICS | {Role.AUDITOR}
 SEES_TRACKING_URL = SALES
+
+
+class FieldClass:
+    """The four classes of sensitive data (DESIGN §5). Every surface asks :func:`hidden_classes`."""
+
+    PRICE = "price"  # unit prices, line and order amounts, invoices, payments, receivables, losses
+    CREDIT = "credit"  # credit limit, exposure, credit override and its reason
+    CONTACT = "contact"  # customer contact name, phone, e-mail, delivery address, receipt signer
+    INTERNAL = "internal"  # review comments, sign-off comments, escalations, clarifications, talks, checks
+
+    ALL = frozenset({PRICE, CREDIT, CONTACT, INTERNAL})
+
+
+# Which field classes each role sees (DESIGN §5): production none, logistics contact only,
+# sales, finance and audit all. A user sees the union over their roles; a superuser sees all.
+CLASSES_SEEN_BY_ROLE: dict[str, frozenset[str]] = {
+    Role.SALES_ASSISTANT: FieldClass.ALL,
+    Role.SALES_MANAGER: FieldClass.ALL,
+    Role.FINANCE_MANAGER: FieldClass.ALL,
+    Role.FINANCE_SPECIALIST: FieldClass.ALL,
+    Role.AUDITOR: FieldClass.ALL,
+    Role.LOGISTICS_SUPERVISOR: frozenset({FieldClass.CONTACT}),
+    Role.LOGISTICS_SPECIALIST: frozenset({FieldClass.CONTACT}),
+    Role.PRODUCTION_SUPERVISOR: frozenset(),
+    Role.PRODUCTION_WORKER: frozenset(),
+}
+
+
+def seen_classes(user) -> frozenset[str]:
+    """The field classes the user may see."""
+    if user is not None and getattr(user, "is_superuser", False):
+        return FieldClass.ALL
+    seen: frozenset[str] = frozenset()
+    for role in roles_of(user):
+        seen |= CLASSES_SEEN_BY_ROLE.get(role, frozenset())
+    return seen
+
+
+def hidden_classes(user) -> frozenset[str]:
+    """The field classes hidden from the user: what no surface may show them."""
+    return FieldClass.ALL - seen_classes(user)
+
+
+# Kept as named sets for the querysets that filter on them (derived from the table above).
+SEES_PRICES = frozenset(r for r, seen in CLASSES_SEEN_BY_ROLE.items() if FieldClass.PRICE in seen)
+SEES_CREDIT = frozenset(r for r, seen in CLASSES_SEEN_BY_ROLE.items() if FieldClass.CREDIT in seen)
+SEES_CUSTOMER_CONTACT = frozenset(r for r, seen in CLASSES_SEEN_BY_ROLE.items() if FieldClass.CONTACT in seen)
 READ_ONLY = frozenset({Role.AUDITOR})
 
 # States from which each department sees orders.
@@ -171,15 +215,19 @@ def transition_permission(name: str):
 
 
 def sees_prices(user) -> bool:
-    return bool(roles_of(user) & SEES_PRICES)
+    return FieldClass.PRICE not in hidden_classes(user)
 
 
 def sees_credit(user) -> bool:
-    return bool(roles_of(user) & SEES_CREDIT)
+    return FieldClass.CREDIT not in hidden_classes(user)
 
 
 def sees_customer_contact(user) -> bool:
-    return bool(roles_of(user) & SEES_CUSTOMER_CONTACT)
+    return FieldClass.CONTACT not in hidden_classes(user)
+
+
+def sees_internal(user) -> bool:
+    return FieldClass.INTERNAL not in hidden_classes(user)
 
 
 def sees_tracking_url(user) -> bool:
