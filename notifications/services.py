@@ -48,13 +48,6 @@ DEFAULT_EMAIL_KINDS = frozenset(
 
 # Customer e-mails (R4.4, R5.3): event → template under notifications/email/.
 CUSTOMER_EVENTS = ("confirmed", "scheduled", "delayed", "shipped", "delivered", "survey")
-# transition → customer events it sends
-CUSTOMER_EVENTS_BY_TRANSITION = {
-    "approve": ("confirmed",),
-    "schedule": ("scheduled",),
-    "ship": ("shipped",),
-    "accept": ("delivered", "survey"),
-}
 
 
 # --- preferences ---------------------------------------------------------------------------------
@@ -214,9 +207,12 @@ def _write_outbox(mails: list[EmailOutbox]) -> list[EmailOutbox]:
 
 def notify_transition_customer(*, order, name: str, dedupe: str) -> int:
     """The customer's e-mails of a transition (confirmation, scheduling, shipping, delivery, survey)."""
+    from orders import lifecycle
+
+    entry = lifecycle.spec(name)
     return sum(
         notify_customer(order=order, event=event, dedupe=dedupe) is not None
-        for event in CUSTOMER_EVENTS_BY_TRANSITION.get(name, ())
+        for event in (entry.customer_events if entry else ())
     )
 
 

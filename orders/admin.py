@@ -50,7 +50,7 @@ from orderdesk.admin_base import (
     service_error_messages,
 )
 from orderdesk.errors import ServiceError
-from orders import services
+from orders import lifecycle, services
 from orders.forms import transition_form_class
 from orders.models import (
     Alert,
@@ -76,19 +76,6 @@ admin.site.site_header = _("OrderDesk administration")
 admin.site.site_title = _("OrderDesk admin")
 admin.site.index_title = _("Administration")
 
-TRANSITION_LABELS = {
-    "submit": _("Submit for review"),
-    "return": _("Return to the assistant"),
-    "approve": _("Approve"),
-    "schedule": _("Schedule production"),
-    "start_production": _("Start production"),
-    "ship": _("Ship"),
-    "accept": _("Record acceptance"),
-    "reject_delivery": _("Reject delivery"),
-    "settle": _("Settle"),
-    "cancel": _("Cancel order"),
-}
-DANGEROUS_TRANSITIONS = frozenset({"return", "reject_delivery", "cancel"})
 
 ORDER_PRICE_FIELDS = ("total_amount",)
 ORDER_CREDIT_FIELDS = ("credit_override_reason",)
@@ -471,7 +458,7 @@ class OrderAdmin(RoleScopedAdmin):
         data = {key[len(prefix) :]: value for key, value in request.POST.items() if key.startswith(prefix)}
         files = {key[len(prefix) :]: value for key, value in request.FILES.items() if key.startswith(prefix)}
         comment = data.pop("comment", "")
-        label = TRANSITION_LABELS.get(name, name)
+        label = lifecycle.label(name)
         try:
             order = services.run_transition(
                 user=request.user, order_id=order.pk, name=name, comment=comment, data=data, files=files
@@ -499,9 +486,9 @@ class OrderAdmin(RoleScopedAdmin):
             result.append(
                 {
                     "name": name,
-                    "label": TRANSITION_LABELS.get(name, name),
+                    "label": lifecycle.label(name),
                     "target": state_label(item["target"]),
-                    "dangerous": name in DANGEROUS_TRANSITIONS,
+                    "dangerous": lifecycle.TRANSITIONS[name].danger,
                     "form": date_input(transition_form_class(name)(prefix=name)),
                     "url": reverse(
                         "admin:orders_order_transition", args=[order.pk, name], current_app=self.admin_site.name
@@ -521,7 +508,7 @@ class OrderAdmin(RoleScopedAdmin):
             {
                 "when": log.timestamp,
                 "who": person(log.by),
-                "transition": TRANSITION_LABELS.get(log.transition, log.transition),
+                "transition": lifecycle.label(log.transition),
                 "source": state_label(log.source_state),
                 "target": state_label(log.state),
                 "comment": log.description or "",

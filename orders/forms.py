@@ -69,36 +69,13 @@ class AcceptForm(TransitionForm):
         return data
 
 
-TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
-    "approve": ApproveForm,
-    "schedule": ScheduleForm,
-    "accept": AcceptForm,
-}
-
-
 def transition_form_class(name: str) -> type[TransitionForm]:
-    return TRANSITION_FORMS.get(name, TransitionForm)
+    from orders import lifecycle
 
+    return lifecycle.form_class(name)
 
 
 # --- pages ---------------------------------------------------------------------------
-# What a transition button says (DESIGN §4 order); the public names stay in the URLs.
-TRANSITION_LABELS = {
-    "submit": _("Submit for review"),
-    "return": _("Return to the assistant"),
-    "approve": _("Approve"),
-    "schedule": _("Schedule production"),
-    "start_production": _("Start production"),
-    "ship": _("Ship"),
-    "accept": _("Record acceptance"),
-    "reject_delivery": _("Reject delivery"),
-    "settle": _("Settle"),
-    "cancel": _("Cancel order"),
-}
-# Transitions that undo or stop work: their buttons are styled as dangerous.
-DANGEROUS_TRANSITIONS = frozenset({"return", "reject_delivery", "cancel"})
-# Transitions whose comment is required (DESIGN §6 "Transition data").
-COMMENT_REQUIRED = frozenset({"return", "reject_delivery", "cancel"})
 # Fields the page does not ask for (accept: recording the receipt states that the inspection passed).
 HIDDEN_TRANSITION_FIELDS = frozenset({"inspection_passed"})
 
@@ -115,7 +92,9 @@ def page_transition_form(name: str, *, data=None) -> TransitionForm:
     """The form a transition button shows (bound again with what was posted after a failure)."""
     form = use_html5_dates(transition_form_class(name)(data=data, auto_id=f"id_{name}_%s"))
     form.fields["comment"].widget.attrs.update({"rows": 2})
-    if name in COMMENT_REQUIRED:
+    from orders import lifecycle
+
+    if lifecycle.TRANSITIONS[name].comment_required:
         form.fields["comment"].label = _("Reason")
         form.fields["comment"].widget.attrs["required"] = True
     return form

@@ -23,7 +23,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from orderdesk import roles
-from orders import conditions as c
+from orders import conditions as c, lifecycle
 
 ZERO = Decimal("0.00")
 
@@ -342,19 +342,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
         self.cancelled_at = timezone.now()
 
 
-# Public transition name → model method (DESIGN §4 order).
-TRANSITION_METHODS: dict[str, str] = {
-    "submit": "submit",
-    "return": "return_order",
-    "approve": "approve",
-    "schedule": "schedule",
-    "start_production": "start_production",
-    "ship": "ship",
-    "accept": "accept",
-    "reject_delivery": "reject_delivery",
-    "settle": "settle",
-    "cancel": "cancel",
-}
+# Public transition name → model method (DESIGN §4 order), from the lifecycle registry.
+TRANSITION_METHODS: dict[str, str] = {name: entry.method for name, entry in lifecycle.TRANSITIONS.items()}
 
 
 class OrderLine(models.Model):

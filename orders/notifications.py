@@ -28,29 +28,20 @@ def users_with_role(*names: str):
 
 
 def _recipients_for(order: Order, name: str) -> list[tuple[str, list]]:
-    """(kind, users) pairs for a transition."""
-    assistant = [order.assistant]
-    if name == "submit":
-        pairs = [(Kind.REVIEW_REQUESTED, users_with_role(Role.SALES_MANAGER))]
-        if order.requires_joint_review:
-            pairs.append(
-                (Kind.SIGNOFF_REQUESTED, users_with_role(Role.FINANCE_MANAGER, Role.PRODUCTION_SUPERVISOR))
-            )
-        return pairs
-    table = {
-        "return": [(Kind.ORDER_RETURNED, assistant)],
-        "approve": [(Kind.ORDER_APPROVED, assistant + users_with_role(Role.PRODUCTION_SUPERVISOR))],
-        "schedule": [(Kind.ORDER_SCHEDULED, assistant + users_with_role(Role.LOGISTICS_SUPERVISOR))],
-        "start_production": [(Kind.PRODUCTION_STARTED, assistant)],
-        "ship": [(Kind.ORDER_SHIPPED, assistant + users_with_role(Role.FINANCE_SPECIALIST))],
-        "accept": [(Kind.ORDER_ACCEPTED, users_with_role(Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER))],
-        "reject_delivery": [
-            (Kind.DELIVERY_REJECTED, assistant + users_with_role(Role.PRODUCTION_SUPERVISOR, Role.SALES_MANAGER))
-        ],
-        "settle": [(Kind.ORDER_SETTLED, assistant)],
-        "cancel": [(Kind.ORDER_CANCELLED, assistant + users_with_role(Role.PRODUCTION_SUPERVISOR))],
-    }
-    return table.get(name, [])
+    """(kind, users) pairs for a transition, as the lifecycle registry declares them."""
+    from orders import lifecycle
+
+    entry = lifecycle.spec(name)
+    pairs = []
+    for notice in entry.notices if entry else ():
+        if notice.when is not None and not notice.when(order):
+            continue
+        users = [order.assistant] if lifecycle.ASSISTANT in notice.audience else []
+        roles_named = [r for r in notice.audience if r != lifecycle.ASSISTANT]
+        if roles_named:
+            users += users_with_role(*roles_named)
+        pairs.append((notice.kind, users))
+    return pairs
 
 
 def _message(kind: str, order: Order | None, actor_name: str = "", **extra) -> str:

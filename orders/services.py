@@ -23,7 +23,8 @@ from django_fsm_log.models import StateLog
 
 from orderdesk import roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, InvalidInput, NotFound
-from orders.forms import TRANSITION_LABELS, transition_form_class
+from orders import lifecycle
+from orders.forms import transition_form_class
 from orders.models import (
     TRANSITION_METHODS,
     Clarification,
@@ -293,15 +294,15 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
             meta = method._django_fsm
             spec = meta.get_transition(order.state)
             if roles.is_read_only(user) or not roles.may_transition(user, name, order):
-                raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": TRANSITION_LABELS.get(name, name)})
+                raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": lifecycle.label(name)})
             if spec is None:
                 raise Conflict(
                     _("“%(name)s” is not allowed while the order is %(state)s.")
-                    % {"name": TRANSITION_LABELS.get(name, name), "state": order.get_state_display()},
+                    % {"name": lifecycle.label(name), "state": order.get_state_display()},
                     code="invalid_state",
                 )
             if not spec.has_perm(order, user):
-                raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": TRANSITION_LABELS.get(name, name)})
+                raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": lifecycle.label(name)})
             order._ctx = TransitionContext(user=user, comment=comment, data=values)
             failed = [cond for cond in spec.conditions if not cond(order)]
             if any(cond.conflict for cond in failed):

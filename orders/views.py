@@ -26,13 +26,10 @@ from django_fsm_log.models import StateLog
 
 from orderdesk import roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, NotFound, ServiceError
-from orders import selectors, services
+from orders import lifecycle, selectors, services
 from orders.forms import (
-    COMMENT_REQUIRED,
-    DANGEROUS_TRANSITIONS,
     HIDDEN_TRANSITION_FIELDS,
     LINES_PREFIX,
-    TRANSITION_LABELS,
     OrderForm,
     OrderLineFormSet,
     page_transition_form,
@@ -457,7 +454,7 @@ def _timeline(order: Order, user) -> list[dict]:
                 "at": log.timestamp,
                 "who": _who(log.by),
                 "name": log.transition,
-                "label": TRANSITION_LABELS.get(log.transition, log.transition),
+                "label": lifecycle.label(log.transition),
                 "source": states.get(log.source_state, log.source_state),
                 "target": states.get(log.state, log.state),
                 "comment": comment,
@@ -533,14 +530,14 @@ def _transition_buttons(order: Order, user, *, failed: str | None = None, posted
         buttons.append(
             {
                 "name": name,
-                "label": TRANSITION_LABELS.get(name, name),
+                "label": lifecycle.label(name),
                 # shown only where the state changes (submit and return keep it)
                 "target": dict(State.choices).get(item["target"], "") if item["target"] != order.state else "",
                 "form": form,
                 "extra_fields": [f for f in form if f.name not in HIDDEN_TRANSITION_FIELDS and f.name != "comment"],
                 "multipart": any(f.field.widget.needs_multipart_form for f in form),
-                "danger": name in DANGEROUS_TRANSITIONS,
-                "comment_required": name in COMMENT_REQUIRED,
+                "danger": lifecycle.TRANSITIONS[name].danger,
+                "comment_required": lifecycle.TRANSITIONS[name].comment_required,
                 "open": name == failed,
             }
         )
@@ -803,12 +800,12 @@ def order_transition(request, pk: int, name: str):
         status = 409 if isinstance(exc, Conflict) else 400
         context = _detail_context(request, order, failed=name)
         context["failure"] = {
-            "label": TRANSITION_LABELS.get(name, name),
+            "label": lifecycle.label(name),
             "detail": str(exc.detail),
             "problems": [] if isinstance(exc, Conflict) else _problems(exc, name),
         }
         return render(request, "orders/order_detail.html", context, status=status)
-    label = TRANSITION_LABELS.get(name, name)
+    label = lifecycle.label(name)
     if name in ("submit", "return"):  # the state stays `received`
         messages.success(request, _("%(action)s: done.") % {"action": label})
     else:

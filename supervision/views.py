@@ -415,11 +415,11 @@ def audit(request):
 
 def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
     """What a person reads for a trail row: transition and state labels, a field's verbose name."""
-    from orders.forms import TRANSITION_LABELS
+    from orders import lifecycle
 
     if kind == "transition":
         labels = dict(State.choices)
-        return {"name": TRANSITION_LABELS.get(name, name), "before": labels.get(before, before),
+        return {"name": lifecycle.label(name), "before": labels.get(before, before),
                 "after": labels.get(after, after)}
     try:
         label = Order._meta.get_field(name).verbose_name
