@@ -36,6 +36,9 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 venv: $(STAMP) ## Create .venv and install requirements-dev.txt (when they changed)
 
 # --- local run --------------------------------------------------------------------
+# The local run is a development run: DEBUG on (unless set), so the development SECRET_KEY
+# is allowed; with DEBUG=false a real SECRET_KEY is required (orderdesk/settings_checks.py).
+setup run benchmark: export DEBUG ?= true
 setup: venv ## Migrate the database, seed the demo data, collect static files
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
