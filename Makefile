@@ -36,6 +36,9 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 venv: $(STAMP) ## Create .venv and install requirements-dev.txt (when they changed)
 
 # --- local run --------------------------------------------------------------------
+# The local run is a development run: DEBUG on (unless set), so the development SECRET_KEY
+# is allowed; with DEBUG=false a real SECRET_KEY is required (orderdesk/settings_checks.py).
+setup run benchmark: export DEBUG ?= true
 setup: venv ## Migrate the database, seed the demo data, collect static files
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -50,6 +53,9 @@ run: setup ## Run web (PORT, default 8000), Celery worker and beat; Ctrl-C stops
 # make reports any failure as status 2; PYTEST_STATUS_FILE, if set, receives pytest's own status.
 test: export CELERY_TASK_ALWAYS_EAGER = true
 test: export DEBUG = false
+# DEBUG off refuses a missing SECRET_KEY: the checks get a random one unless one is set
+# (pytest's orderdesk.test_settings makes its own the same way).
+test: export SECRET_KEY ?= $(shell $(PYTHON) -c 'import secrets; print("test-" + secrets.token_urlsafe(50))')
 test: venv ## Lint, Django system check, migration check, pytest
 	$(BIN)/ruff check .
 	$(PY) manage.py check

@@ -1,13 +1,16 @@
 """The REST API under /api/v1/ (DESIGN §6)."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from feedback.api import views as feedback
 from finance.api import views as finance
 from logistics.api import views as logistics
 from orderdesk.api import api_not_found
+from orderdesk.auth_api import LogoutView, TokenView
 from orders.api import views as orders
 from production.api import views as production
 from supervision.api import views as supervision
@@ -32,8 +35,12 @@ router.register("supervision/checks", supervision.PeriodicCheckViewSet, basename
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("auth/token/", orders.TokenView.as_view(), name="api-token"),
+    # The split view serves its script as a file: no inline script under the CSP. Swagger UI
+    # (React) injects <style> elements, so this one page, and only for styles, allows inline.
+    path("docs/", csp_update({"style-src": [UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+         name="api-docs"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
     path("kpis/", supervision.KpiView.as_view(), name="api-kpis"),
     path("audit/", supervision.AuditView.as_view(), name="api-audit"),
     *router.urls,

@@ -6,11 +6,15 @@ busy timeout) and an embedded Celery broker (kombu's filesystem transport under
 ``DATABASE_URL=postgres://…`` and ``CELERY_BROKER_URL=redis://…``.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+
+from orderdesk import settings_checks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -19,7 +23,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="orderdesk-insecure-development-key-change-me")
+# --- Security: secret key (issue 9) ----------------------------------------------
+# With DEBUG off a missing, empty or published key is refused at start (ImproperlyConfigured).
+SECRET_KEY = settings_checks.require_secret_key(env.str("SECRET_KEY", default=""), debug=DEBUG)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -32,10 +38,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "orderdesk.apps.OrderDeskConfig",
+    "axes",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_fsm",
     "django_fsm_log",
     "django_celery_beat",
@@ -59,6 +69,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "orderdesk.middleware.LockTimeoutMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # last: turns a lockout flagged by the axes backend into its page / JSON answer
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "orderdesk.urls"
@@ -101,6 +114,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # first: refuses any login (page, admin, token) while username+IP is locked out
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -134,7 +152,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # --- REST API --------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "orderdesk.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -150,6 +168,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # rates: API_THROTTLE_RATES below (read at each request, see orderdesk.throttling)
+    "DEFAULT_THROTTLE_CLASSES": [
+        "orderdesk.throttling.AnonRateThrottle",
+        "orderdesk.throttling.UserRateThrottle",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OrderDesk API",
@@ -157,6 +180,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from the app's own static files, no CDN (issue 9)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # one name per choice set where several serializers share a field name
     "ENUM_NAME_OVERRIDES": {
         "OrderStateEnum": "orders.models.State",
@@ -164,6 +191,9 @@ SPECTACULAR_SETTINGS = {
         "HistoryKindEnum": "orders.api.serializers.HISTORY_KINDS",
         "IssueKindEnum": "production.models.ProductionIssue.Kind",
         "ShipmentStatusEnum": "logistics.models.ShipmentStatus",
+        # issue 9: `check --deploy --fail-level WARNING` must be clean (drf_spectacular.W001)
+        "ComplaintKindEnum": "feedback.models.Complaint.Kind",
+        "ComplaintStatusEnum": "feedback.models.Complaint.Status",
     },
 }
 
@@ -202,10 +232,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orderdesk@example.com")
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {
     "version": 1,
@@ -238,3 +267,73 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "socket_timeout": 10,
         "max_retries": 1,
     }
+
+# --- Security: HTTPS, cookies, HSTS (issue 9) ---------------------------------------
+# Secure by default whenever DEBUG is off; each can be turned off from the environment
+# (e.g. SECURE_SSL_REDIRECT=false for a plain-HTTP demo on localhost).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (only then: a client could forge it).
+if env.bool("USE_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Health probes answer over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
+
+# --- Security: Content-Security-Policy (django-csp 4, issue 9) ------------------------
+# Scripts only from the app's own static files (no inline script, no event handler
+# attribute); styles likewise: every page's styles are in static/css. The Swagger UI
+# (drf-spectacular-sidecar) is served from /static/ too; its icons are data: URLs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# --- Security: login lockout (django-axes, issue 9) -----------------------------------
+# A username tried from one IP address is locked after AXES_FAILURE_LIMIT failures, on
+# the login page, the admin login and the token endpoint alike, for AXES_COOLOFF_MINUTES;
+# while locked even the right password is refused. A success resets the count.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "orderdesk.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+if env.bool("USE_X_FORWARDED_PROTO", default=False):
+    # behind the proxy the client's address is the first of X-Forwarded-For
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# --- Security: API throttles and tokens (issue 9) -------------------------------------
+# Rates per scope ("N/second|minute|hour|day"); `token` is the stricter one of
+# POST /api/v1/auth/token/ (per client IP).
+API_THROTTLE_RATES = {
+    "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+    "user": env.str("API_THROTTLE_USER", default="1200/minute"),
+    "token": env.str("API_THROTTLE_TOKEN", default="20/minute"),
+}
+# Lifetime of an API token from its creation; revoked earlier on logout or password change.
+API_TOKEN_HOURS = env.int("API_TOKEN_HOURS", default=24 * 7)
+# Throttle counters (and anything else cached) in Redis when one is configured, else per process.
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+elif env.str("REDIS_URL", default=""):
+    CACHES = {"default": env.cache_url("REDIS_URL")}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "orderdesk"}}
+CACHES["default"].setdefault("KEY_PREFIX", "orderdesk")

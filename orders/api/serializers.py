@@ -281,4 +281,5 @@ class AuthTokenInputSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField(help_text="The token is refused from then on; ask for a new one.")
 

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import mixins, status
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -28,16 +27,6 @@ from orders.models import Clarification, Customer, Notification, Order, OrderCha
 # Field changes whose values reveal prices, credit or customer contact (R5.2).
 PRICE_CHANGE_FIELDS = frozenset({"lines", "total_amount", "unit_price", "credit_limit", "credit_override_reason"})
 CONTACT_CHANGE_FIELDS = frozenset(s.ORDER_CONTACT_FIELDS)
-
-
-class TokenView(ObtainAuthToken):
-    """`POST /api/v1/auth/token/` {"username","password"} → {"token"}."""
-
-    authentication_classes = ()
-
-    @extend_schema(request=s.AuthTokenInputSerializer, responses={200: s.TokenSerializer}, auth=[])
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
 
 
 # --- reference data ---------------------------------------------------------------
