@@ -13,14 +13,14 @@ from finance.models import Invoice, Payment
 from orderdesk import roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from orders.models import State
-from orders.services import _lock_visible_order
+from orders.selectors import lock_visible_order
 
 INVOICE_STATES = (State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED, State.ACCEPTED)
 
 
 @transaction.atomic
 def create_invoice(*, user, order_id, amount: Decimal, due_date) -> Invoice:
-    order = _lock_visible_order(user, order_id)
+    order = lock_visible_order(user, order_id)
     if not roles.may(user, "invoice.create", order):
         raise Forbidden()
     if order.state not in INVOICE_STATES:
@@ -42,7 +42,7 @@ def record_payment(*, user, invoice_id, amount: Decimal, received_on, reference:
         invoice = Invoice.objects.get(pk=invoice_id)
     except (Invoice.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    order = _lock_visible_order(user, invoice.order_id)
+    order = lock_visible_order(user, invoice.order_id)
     if not roles.may(user, "payment.record", order):
         raise Forbidden()
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)

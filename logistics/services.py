@@ -9,14 +9,14 @@ from logistics.models import Shipment, ShipmentEvent, ShipmentStatus
 from orderdesk import roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from orders.models import State
-from orders.services import _lock_visible_order
+from orders.selectors import lock_visible_order
 
 SHIPMENT_STATES = (State.PRODUCING, State.SHIPPED)
 
 
 @transaction.atomic
 def create_shipment(*, user, order_id, carrier: str, tracking_number: str, expected_arrival=None) -> Shipment:
-    order = _lock_visible_order(user, order_id)
+    order = lock_visible_order(user, order_id)
     if not roles.may(user, "shipment.manage", order):
         raise Forbidden()
     errors = {}
@@ -43,7 +43,7 @@ def add_event(*, user, shipment_id, status: str, location: str = "", note: str =
         shipment = Shipment.objects.get(pk=shipment_id)
     except (Shipment.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    order = _lock_visible_order(user, shipment.order_id)
+    order = lock_visible_order(user, shipment.order_id)
     if not roles.may(user, "shipment.manage", order):
         raise Forbidden()
     if status not in ShipmentStatus.values or status == ShipmentStatus.RETURNED:

@@ -70,6 +70,17 @@ def get_visible_order(user, order_id) -> Order:
         raise NotFound() from None
 
 
+def lock_visible_order(user, order_id) -> Order:
+    """The order's row, locked for the caller's transaction (``select_for_update``); 404 if the user may not
+    see it. Every service that writes to an order or to what hangs off it (plans, shipments, invoices,
+    complaints) starts here, so scope is decided in one place for writes as :func:`visible_orders` does for
+    reads. Call it inside ``transaction.atomic``."""
+    try:
+        return visible_orders(user).select_for_update(of=("self",)).get(pk=order_id)
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
 def customer_open_exposure(*, customer, exclude_order=None) -> Decimal:
     """Unpaid invoices plus open orders not yet invoiced (DESIGN §4 credit check).
 

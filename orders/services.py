@@ -39,7 +39,7 @@ from orders.models import (
     State,
     TransitionContext,
 )
-from orders.selectors import visible_orders
+from orders.selectors import lock_visible_order
 
 logger = logging.getLogger(__name__)
 
@@ -169,12 +169,7 @@ def create_order(
     return order
 
 
-def _lock_visible_order(user, order_id) -> Order:
-    """Lock the order's row for this transaction; 404 if the user may not see it."""
-    try:
-        return visible_orders(user).select_for_update(of=("self",)).get(pk=order_id)
-    except (Order.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+_lock_visible_order = lock_visible_order  # the public helper lives in orders.selectors (used by every app)
 
 
 def _display(value) -> str:

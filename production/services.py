@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from orderdesk import roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from orders.models import State
-from orders.services import _lock_visible_order, record_changes
+from orders.selectors import lock_visible_order
+from orders.services import record_changes
 from production.models import Milestone, ProductionIssue, ProductionPlan, ProgressReport, Workshop
 
 User = get_user_model()
@@ -28,7 +29,7 @@ def create_plan(*, user, order_id, workshop: Workshop, milestones: list[dict]) -
 
     Planning again while the order is still `reviewed` replaces the plan.
     """
-    order = _lock_visible_order(user, order_id)
+    order = lock_visible_order(user, order_id)
     if not roles.may(user, "plan.manage", order):
         raise Forbidden()
     if order.state not in PLAN_EDITABLE_STATES:
@@ -69,7 +70,7 @@ def _lock_plan(user, plan_id) -> ProductionPlan:
         plan = ProductionPlan.objects.get(pk=plan_id)
     except (ProductionPlan.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    _lock_visible_order(user, plan.order_id)
+    lock_visible_order(user, plan.order_id)
     return ProductionPlan.objects.select_for_update().select_related("order").get(pk=plan.pk)
 
 
@@ -96,7 +97,7 @@ def update_readiness(*, user, plan_id, materials_ready: bool | None = None,
 @transaction.atomic
 def report_progress(*, user, order_id, percent_complete: int, note: str = "") -> ProgressReport:
     """A progress report (R4.4); production is complete at 100."""
-    order = _lock_visible_order(user, order_id)
+    order = lock_visible_order(user, order_id)
     if not roles.may(user, "progress.report", order):
         raise Forbidden()
     if order.state != State.PRODUCING:
@@ -111,7 +112,7 @@ def report_progress(*, user, order_id, percent_complete: int, note: str = "") ->
 @transaction.atomic
 def open_issue(*, user, order_id, kind: str, description: str) -> ProductionIssue:
     """An exception in execution (R4.4): a delay or a quality problem."""
-    order = _lock_visible_order(user, order_id)
+    order = lock_visible_order(user, order_id)
     if not roles.may(user, "issue.open", order):
         raise Forbidden()
     if kind not in ProductionIssue.Kind.values:
@@ -133,7 +134,7 @@ def resolve_issue(*, user, issue_id, resolution: str) -> ProductionIssue:
         issue = ProductionIssue.objects.get(pk=issue_id)
     except (ProductionIssue.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    order = _lock_visible_order(user, issue.order_id)
+    order = lock_visible_order(user, issue.order_id)
     if not roles.may(user, "issue.resolve", order):
         raise Forbidden()
     if not resolution.strip():
