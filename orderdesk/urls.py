@@ -3,8 +3,21 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from feedback import views as feedback_views
-from orders import views as order_views
+from feedback import urls as feedback_urls, views as feedback_views
+from finance import urls as finance_urls
+from logistics import urls as logistics_urls
+from orders import urls as order_urls, views as order_views
+from production import urls as production_urls
+
+# The order desk's pages and, in the same `orders` namespace and under the same `/orders/<id>/` paths, the
+# departments' forms on the order page: each app owns its views and URLconf, this root puts them together.
+order_pages = [
+    *order_urls.urlpatterns,
+    *production_urls.urlpatterns,
+    *logistics_urls.urlpatterns,
+    *finance_urls.urlpatterns,
+    *feedback_urls.urlpatterns,
+]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,7 +28,7 @@ urlpatterns = [
     path("survey/<str:token>/", feedback_views.survey, name="survey"),
     path("supervision/", include("supervision.urls")),
     path("notifications/", include("notifications.urls")),
-    path("", include("orders.urls")),
+    path("", include((order_pages, order_urls.app_name))),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

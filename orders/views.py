@@ -14,9 +14,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -26,7 +26,8 @@ from django_fsm_log.models import StateLog
 
 from orderdesk import roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, NotFound, ServiceError
-from orders import lifecycle, selectors, services
+from orderdesk.pages import parse_date, who
+from orders import lifecycle, panels, selectors, services
 from orders.forms import (
     HIDDEN_TRANSITION_FIELDS,
     LINES_PREFIX,
@@ -71,15 +72,6 @@ def dashboard(request):
 
 
 # --- list --------------------------------------------------------------------------
-def _parse_date(value):
-    import datetime
-
-    try:
-        return datetime.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-
-
 def _filtered_orders(request):
     """The caller's orders as the list's filters and sort ask (also what an export writes)."""
     user = request.user
@@ -94,7 +86,7 @@ def _filtered_orders(request):
     if customer.isdigit():
         orders = orders.filter(customer_id=int(customer))
         f["customer"] = int(customer)
-    created_from, created_to = _parse_date(params.get("from")), _parse_date(params.get("to"))
+    created_from, created_to = parse_date(params.get("from")), parse_date(params.get("to"))
     if created_from:
         orders = orders.filter(created_at__date__gte=created_from)
         f["from"] = created_from.isoformat()
@@ -418,12 +410,6 @@ def order_edit(request, pk: int):
 
 
 # --- detail (R4.2–R4.5) ------------------------------------------------------------
-def _who(user) -> str:
-    if user is None:
-        return _("system")
-    return user.get_full_name() or user.get_username()
-
-
 def _field_label(name: str) -> str:
     if name == "lines":
         return _("lines")
@@ -452,7 +438,7 @@ def _timeline(order: Order, user) -> list[dict]:
             {
                 "kind": "transition",
                 "at": log.timestamp,
-                "who": _who(log.by),
+                "who": who(log.by),
                 "name": log.transition,
                 "label": lifecycle.label(log.transition),
                 "source": states.get(log.source_state, log.source_state),
@@ -469,7 +455,7 @@ def _timeline(order: Order, user) -> list[dict]:
             {
                 "kind": "change",
                 "at": change.at,
-                "who": _who(change.user),
+                "who": who(change.user),
                 "field": _field_label(change.field),
                 "old": "" if hidden else change.old_value,
                 "new": "" if hidden else change.new_value,
@@ -483,33 +469,24 @@ def _timeline(order: Order, user) -> list[dict]:
 
 
 def _timeline_extras(order: Order, user, entries: list) -> None:
-    """Progress reports, shipment events, communications, clarifications, escalations and the caller's
-    notifications about the order (each a fixed number of queries)."""
-    from logistics.models import ShipmentEvent
-
+    """Communications, clarifications, escalations and the caller's
+    notifications about the order (each a fixed number of queries); the departments' entries (progress
+    reports, shipment events) come from their panels (:func:`orders.panels.timeline_entries`)."""
     sales_side = roles.sees_credit(user)  # notes of the talks with the customer stay with sales, finance, audit
-    for report in order.progress_reports.select_related("reported_by"):
-        entries.append({"kind": "progress", "at": report.reported_at, "who": _who(report.reported_by),
-                        "percent": report.percent_complete, "note": report.note,
-                        "key": (report.reported_at, 2, report.pk)})
-    for event in ShipmentEvent.objects.filter(shipment__order=order).select_related("shipment", "recorded_by"):
-        entries.append({"kind": "shipment", "at": event.at, "who": _who(event.recorded_by),
-                        "status": event.get_status_display(), "location": event.location, "note": event.note,
-                        "carrier": event.shipment.carrier, "tracking": event.shipment.tracking_number,
-                        "key": (event.at, 3, event.pk)})
+    entries.extend(panels.timeline_entries(order=order, user=user))
     if sales_side:
         for comm in order.communications.select_related("recorded_by"):
-            entries.append({"kind": "communication", "at": comm.at, "who": _who(comm.recorded_by),
+            entries.append({"kind": "communication", "at": comm.at, "who": who(comm.recorded_by),
                             "channel": comm.get_channel_display(), "with_whom": comm.with_whom,
                             "summary": comm.summary, "key": (comm.at, 4, comm.pk)})
         for clar in order.clarifications.select_related("raised_by"):
-            entries.append({"kind": "clarification", "at": clar.raised_at, "who": _who(clar.raised_by),
+            entries.append({"kind": "clarification", "at": clar.raised_at, "who": who(clar.raised_by),
                             "question": clar.question, "resolution": clar.resolution,
                             "resolved_at": clar.resolved_at, "key": (clar.raised_at, 5, clar.pk)})
     for esc in order.escalations.select_related("raised_by", "resolved_by"):
-        entries.append({"kind": "escalation", "at": esc.raised_at, "who": _who(esc.raised_by),
+        entries.append({"kind": "escalation", "at": esc.raised_at, "who": who(esc.raised_by),
                         "reason": esc.reason if sales_side else "", "resolution": esc.resolution if sales_side else "",
-                        "resolved_by": _who(esc.resolved_by) if esc.resolved_by_id else "",
+                        "resolved_by": who(esc.resolved_by) if esc.resolved_by_id else "",
                         "resolved_at": esc.resolved_at, "key": (esc.raised_at, 6, esc.pk)})
     for note in order.notifications.filter(user=user):
         entries.append({"kind": "notification", "at": note.created_at, "who": "", "message": note.message,
@@ -567,160 +544,51 @@ def _desk_context(order: Order, user, forms: dict) -> dict:
         "escalation_form": forms.get("escalation") or EscalationForm(),
         "resolution_form": ResolutionForm(auto_id=False),
         "resolution_errors": forms.get("resolution_errors") or {},
-        **_feedback_context(order, user, forms),
     }
     return context
 
 
-def _feedback_context(order: Order, user, forms: dict) -> dict:
-    """The customer's questionnaire answer and complaints (R6.2), for those who read feedback."""
-    from feedback.forms import ComplaintForm, ComplaintHandleForm
-    from feedback.models import Survey
-    from feedback.selectors import FEEDBACK_READERS
-
-    if not roles.roles_of(user) & FEEDBACK_READERS:
-        return {"shows_feedback": False}
-    return {
-        "shows_feedback": True,
-        "survey": Survey.objects.filter(order=order).first(),
-        "complaints": list(order.complaints.select_related("recorded_by", "handled_by")),
-        "may_record_complaint": roles.may(user, "complaint.record", order),
-        "may_handle_complaint": roles.may(user, "complaint.handle", order),
-        "complaint_form": forms.get("complaint") or ComplaintForm(),
-        "complaint_handle_form": ComplaintHandleForm(auto_id=False),
-    }
-
-
 def _detail_context(request, order: Order, *, failed: str | None = None, forms: dict | None = None) -> dict:
-    from logistics.models import ShipmentEvent
-    from production.models import ProductionPlan
-
+    """The order page: the order, its lines and timeline, the caller's transition buttons and desk, and the
+    panels the departments registered (:mod:`orders.panels`), each with what its template reads."""
     user = request.user
-    sees_prices = roles.sees_prices(user)
-    try:
-        plan = ProductionPlan.objects.select_related("workshop").get(order=order)
-        milestones = list(plan.milestones.select_related("responsible"))
-    except ProductionPlan.DoesNotExist:
-        plan, milestones = None, []
-    reports = list(order.progress_reports.select_related("reported_by").order_by("-reported_at", "-id")[:5])
-    shipments = list(
-        order.shipments.prefetch_related(
-            Prefetch("events", queryset=ShipmentEvent.objects.select_related("recorded_by").order_by("at", "id"))
-        ).select_related("created_by")
-    )
-    invoices = list(order.invoices.prefetch_related("payments")) if sees_prices else []
+    forms = forms or {}
     signoffs = list(order.signoffs.select_related("user"))
-    issues = list(order.production_issues.select_related("opened_by", "resolved_by"))
     return {
         "order": order,
         "lines": list(order.lines.all()),
-        "sees_prices": sees_prices,
+        "sees_prices": roles.sees_prices(user),
         "sees_credit": roles.sees_credit(user),
         "sees_contact": roles.sees_customer_contact(user),
         "sees_tracking_url": roles.sees_tracking_url(user),
         "timeline": _timeline(order, user),
-        "plan": plan,
-        "milestones": milestones,
-        "latest_report": reports[0] if reports else None,
-        "reports": reports,
-        "issues": issues,
-        "shipments": shipments,
-        "invoices": invoices,
-        "invoiced": sum((i.amount for i in invoices), 0),
-        "paid": sum((i.paid_amount for i in invoices), 0),
         "signoffs": signoffs,
         "joint_review": order.requires_joint_review or bool(signoffs),
         "clarifications": list(order.clarifications.select_related("raised_by")),
-        **_desk_context(order, user, forms or {}),
+        **_desk_context(order, user, forms),
         "transitions": _transition_buttons(order, user, failed=failed, posted=request.POST if failed else None),
         "read_only": roles.is_read_only(user),
         "today": timezone.localdate(),
-        **_department_context(order, user, forms or {}, plan=plan, milestones=milestones, issues=issues,
-                              shipments=shipments, invoices=invoices),
+        **panels.page_context(order=order, user=user, forms=forms),
     }
 
 
-def _department_context(order: Order, user, forms: dict, *, plan, milestones, issues, shipments, invoices) -> dict:
-    """The forms of production, logistics and finance on the order page, each only where the caller's role
-    (:func:`orderdesk.roles.may`) and the order's state let it be used (the same rules as the services,
-    which still enforce them). Reads only what the page has already read, plus the form's choices."""
-    from finance.forms import InvoiceForm, PaymentForm
-    from finance.services import INVOICE_STATES
-    from logistics.forms import ShipmentEventForm, ShipmentForm
-    from logistics.models import ShipmentStatus
-    from logistics.services import SHIPMENT_STATES
-    from production.forms import IssueForm, IssueResolutionForm, MilestoneFormSet, PlanForm, ProgressForm, ReadinessForm
-    from production.services import ISSUE_STATES, PLAN_EDITABLE_STATES, READINESS_STATES
+def department_write(request, pk: int, *, key: str, check, bind, call):
+    """Run a department's service (production, logistics, finance) from a form posted on the order page.
 
-    state = order.state
-    context: dict = {"department_open": forms.get("open", "")}
-    # production (R4.3, R4.4)
-    may_plan = roles.may(user, "plan.manage", order)
-    context["may_plan"] = may_plan and state in PLAN_EDITABLE_STATES
-    if context["may_plan"]:
-        context["plan_form"] = forms.get("plan") or PlanForm(initial={"workshop": plan.workshop_id if plan else
-                                                                      order.workshop_id})
-        context["milestone_formset"] = forms.get("milestones") or MilestoneFormSet(initial=[
-            {"name": m.name, "due_date": m.due_date, "responsible": m.responsible_id} for m in milestones
-        ])
-    context["may_readiness"] = may_plan and plan is not None and state in READINESS_STATES
-    if context["may_readiness"]:
-        context["readiness_form"] = forms.get("readiness") or ReadinessForm(
-            initial={"materials_ready": plan.materials_ready, "equipment_ready": plan.equipment_ready})
-    context["may_report_progress"] = roles.may(user, "progress.report", order) and state == State.PRODUCING
-    if context["may_report_progress"]:
-        context["progress_form"] = forms.get("progress") or ProgressForm()
-    context["may_open_issue"] = roles.may(user, "issue.open", order) and state in ISSUE_STATES
-    if context["may_open_issue"]:
-        context["issue_form"] = forms.get("issue") or IssueForm()
-    context["may_resolve_issue"] = roles.may(user, "issue.resolve", order)
-    for issue in issues:
-        issue.resolution_form = (
-            forms.get(f"issue-{issue.pk}") or IssueResolutionForm(auto_id=f"id_issue{issue.pk}_%s")
-            if context["may_resolve_issue"] and issue.is_open else None
-        )
-    # logistics (R3.4, R4.4)
-    may_ship = roles.may(user, "shipment.manage", order)
-    context["may_record_shipment"] = may_ship and state in SHIPMENT_STATES
-    if context["may_record_shipment"]:
-        context["shipment_form"] = forms.get("shipment") or ShipmentForm()
-    for shipment in shipments:
-        shipment.event_form = (
-            forms.get(f"event-{shipment.pk}") or ShipmentEventForm(auto_id=f"id_event{shipment.pk}_%s")
-            if may_ship and shipment.status != ShipmentStatus.RETURNED else None
-        )
-        shipment.event_open = context["department_open"] == f"event-{shipment.pk}"
-    # finance (R3.5, R4.5)
-    context["may_invoice"] = roles.may(user, "invoice.create", order) and state in INVOICE_STATES
-    context["to_invoice"] = order.total_amount - sum((i.amount for i in invoices), 0)
-    if context["may_invoice"]:
-        context["invoice_form"] = forms.get("invoice") or InvoiceForm(
-            initial={"amount": context["to_invoice"] if context["to_invoice"] > 0 else None})
-    payable = [i for i in invoices if i.outstanding > 0]
-    context["outstanding"] = sum((i.outstanding for i in payable), 0)
-    context["may_record_payment"] = roles.may(user, "payment.record", order) and bool(payable)
-    if context["may_record_payment"]:
-        context["payment_form"] = forms.get("payment") or PaymentForm(
-            invoices=payable, initial={"received_on": timezone.localdate()})
-    return context
-
-
-def department_write(request, pk: int, *, key: str, allowed, bind, call, conflict: str = ""):
-    """Run a production, logistics or finance service from a form posted on the order page.
-
-    ``allowed(order)`` → (role may, state allows); ``bind(order)`` → the bound forms by context key;
-    ``call(order, forms)`` → the success message. An order outside the caller's scope is a 404; a role
-    that may not, 403; a state that does not allow it, 409; bad values, 400: each shows the order page
-    again with the message and what was typed, and nothing is written.
+    ``check(order)`` → the department's rule for the action (raises Forbidden or Conflict; the same check
+    its service runs and its panel asks, see :mod:`orderdesk.rules`); ``bind(order)`` → the bound forms by
+    context key; ``call(order, forms)`` → the success message. An order outside the caller's scope is a
+    404; a role that may not, 403; a state that does not allow it, 409; bad values, 400: each shows the
+    order page again with the message and what was typed, and nothing is written.
     """
     user = request.user
     order = _get_order(user, pk)
     forms = bind(order)
-    role_ok, state_ok = allowed(order)
-    if not role_ok:
-        return _department_failure(request, order, key, forms, str(Forbidden.default_detail), status=403)
-    if not state_ok:
-        return _department_failure(request, order, key, forms, conflict or str(Conflict.default_detail), status=409)
+    try:
+        check(order)
+    except (Forbidden, Conflict) as exc:
+        return _department_failure(request, order, key, forms, str(exc.detail), status=exc.status)
     valid = [form.is_valid() for form in forms.values()]  # validate every form, so every error shows at once
     if not all(valid):
         return _department_failure(request, order, key, forms,
@@ -821,7 +689,7 @@ def order_transition(request, pk: int, name: str):
 
 
 # --- the assistant's check: communications, clarifications, escalations (R4.2, R5.1) ----------------
-def _desk_write(request, pk: int, *, form_key: str, form, call):
+def desk_write(request, pk: int, *, form_key: str, form, call):
     """Run a desk service from a posted form; on bad input show the order again with the errors (400)."""
     order = _get_order(request.user, pk)
     if form is not None and not form.is_valid():
@@ -859,7 +727,7 @@ def communication_add(request, pk: int):
                                    with_whom=data["with_whom"], summary=data["summary"])
         return _("The communication was recorded.")
 
-    return _desk_write(request, pk, form_key="communication", form=CommunicationForm(request.POST), call=call)
+    return desk_write(request, pk, form_key="communication", form=CommunicationForm(request.POST), call=call)
 
 
 @login_required
@@ -871,7 +739,7 @@ def clarification_add(request, pk: int):
         services.open_clarification(user=request.user, order_id=order.pk, question=data["question"])
         return _("The clarification is open; resolve it before submitting.")
 
-    return _desk_write(request, pk, form_key="clarification", form=ClarificationForm(request.POST), call=call)
+    return desk_write(request, pk, form_key="clarification", form=ClarificationForm(request.POST), call=call)
 
 
 def _resolve_item(request, pk: int, item: int, *, model, key: str, resolve, done_message):
@@ -892,7 +760,7 @@ def _resolve_item(request, pk: int, item: int, *, model, key: str, resolve, done
         context["resolution_errors"] = {f"{key}-{item}": [e for es in form.errors.values() for e in es]}
         context["desk_error"] = _("Please correct the errors below; nothing was saved.")
         return render(request, "orders/order_detail.html", context, status=400)
-    return _desk_write(request, pk, form_key=f"{key}_resolution", form=form, call=call)
+    return desk_write(request, pk, form_key=f"{key}_resolution", form=form, call=call)
 
 
 @login_required
@@ -917,7 +785,7 @@ def escalation_add(request, pk: int):
         services.raise_escalation(user=request.user, order_id=order.pk, reason=data["reason"])
         return _("The problem was escalated to the sales managers.")
 
-    return _desk_write(request, pk, form_key="escalation", form=EscalationForm(request.POST), call=call)
+    return desk_write(request, pk, form_key="escalation", form=EscalationForm(request.POST), call=call)
 
 
 @login_required
@@ -932,43 +800,8 @@ def escalation_resolve(request, pk: int, item: int):
     )
 
 
-@login_required
-@require_POST
-def complaint_add(request, pk: int):
-    from feedback import services as feedback
-    from feedback.forms import ComplaintForm
-
-    def call(order, data):
-        feedback.record_complaint(user=request.user, order_id=order.pk, kind=data["kind"],
-                                  description=data["description"])
-        return _("The complaint or suggestion was recorded.")
-
-    return _desk_write(request, pk, form_key="complaint", form=ComplaintForm(request.POST), call=call)
-
-
-@login_required
-@require_POST
-def complaint_handle(request, pk: int, item: int):
-    from feedback import services as feedback
-    from feedback.forms import ComplaintHandleForm
-    from feedback.models import Complaint
-
-    if not Complaint.objects.filter(pk=item, order_id=pk).exists():
-        raise Http404
-
-    def call(order, data):
-        feedback.handle_complaint(user=request.user, complaint_id=item, status=data["status"],
-                                  resolution=data["resolution"])
-        return _("The complaint was updated.")
-
-    return _desk_write(request, pk, form_key="complaint_handle", form=ComplaintHandleForm(request.POST), call=call)
-
-
 # --- the customer's tracking page (R4.4, R5.3) ------------------------------------
 def track(request, token: str):
-    from logistics.models import ShipmentEvent, ShipmentStatus
-    from production.models import ProductionPlan
-
     try:
         order_id = int(signing.loads(token, salt=settings.TRACKING_SALT))
         order = Order.objects.select_related("customer").get(pk=order_id)
@@ -979,20 +812,16 @@ def track(request, token: str):
     if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and language in dict(settings.LANGUAGES):
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+    # the departments' rows through the order's reverse relations (orders imports no department)
     try:
-        milestones = list(ProductionPlan.objects.get(order=order).milestones.only("name", "due_date", "done_at"))
-    except ProductionPlan.DoesNotExist:
+        milestones = list(order.production_plan.milestones.only("name", "due_date", "done_at"))
+    except ObjectDoesNotExist:  # no plan yet
         milestones = []
     latest = order.progress_reports.order_by("-reported_at", "-id").only("percent_complete", "reported_at").first()
     shipments = list(
-        order.shipments.exclude(status=ShipmentStatus.RETURNED)
+        order.shipments.exclude(status="returned")
         .only("carrier", "tracking_number", "status", "expected_arrival", "order_id")
-        .prefetch_related(
-            Prefetch(
-                "events",
-                queryset=ShipmentEvent.objects.only("shipment_id", "status", "location", "at").order_by("at", "id"),
-            )
-        )
+        .prefetch_related("events")  # oldest first (ShipmentEvent.Meta.ordering)
     )
     steps = []
     if order.state != State.CANCELLED:
