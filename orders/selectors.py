@@ -86,15 +86,14 @@ def customer_open_exposure(*, customer, exclude_order=None) -> Decimal:
 
     For every approved, not yet settled order of the customer that is its total
     less what has been paid against it: the unpaid part of its invoices plus the
-    part not yet invoiced.
+    part not yet invoiced. (Finance's invoices are read through the order's reverse relation: `orders`
+    imports no department.)
     """
-    from finance.models import Invoice
-
     orders = Order.objects.filter(customer=customer, state__in=OPEN_APPROVED_STATES)
     if exclude_order is not None and exclude_order.pk:
         orders = orders.exclude(pk=exclude_order.pk)
     total = orders.aggregate(s=Sum("total_amount"))["s"] or Decimal("0")
-    paid = Invoice.objects.filter(order__in=orders).aggregate(s=Sum("paid_amount"))["s"] or Decimal("0")
+    paid = orders.aggregate(s=Sum("invoices__paid_amount"))["s"] or Decimal("0")
     return (total - paid).quantize(Decimal("0.01"))
 
 
@@ -102,8 +101,6 @@ def customers_with_exposure():
     """Customers annotated with `open_exposure`, aggregated in SQL (no N+1)."""
     from django.db.models import DecimalField, F, Value
     from django.db.models.functions import Coalesce
-
-    from finance.models import Invoice
 
     money = DecimalField(max_digits=16, decimal_places=2)
     open_total = (
@@ -113,9 +110,9 @@ def customers_with_exposure():
         .values("s")
     )
     open_paid = (
-        Invoice.objects.filter(order__customer=OuterRef("pk"), order__state__in=OPEN_APPROVED_STATES)
-        .values("order__customer")
-        .annotate(s=Sum("paid_amount"))
+        Order.objects.filter(customer=OuterRef("pk"), state__in=OPEN_APPROVED_STATES)
+        .values("customer")
+        .annotate(s=Sum("invoices__paid_amount"))
         .values("s")
     )
     from django.db.models import Subquery
