@@ -7,7 +7,10 @@ class ProductionConfig(AppConfig):
     verbose_name = _("Production")
 
     def ready(self):
-        from orders import panels
+        from orders import checks, panels
+        from production import checks as production_checks
         from production.panels import PANEL
 
         panels.register(PANEL)
+        checks.register("at_risk", production_checks.AT_RISK)
+        checks.register("stale", production_checks.STALE)
