@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "orderdesk.middleware.LockTimeoutMiddleware",
+    "orderdesk.input_guards.NulByteMiddleware",
 ]
 
 ROOT_URLCONF = "orderdesk.urls"
@@ -145,7 +146,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "orderdesk.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "orderdesk.input_guards.LimitedJSONParser",  # size, depth and NUL limits (issue 9)
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
