@@ -397,3 +397,11 @@ def test_an_xlsx_that_unpacks_too_large_is_invalid(client, assistant, customer, 
     client.force_login(assistant)
     job = upload(client, "orders.xlsx", out.getvalue(), django_capture_on_commit_callbacks)
     assert job.status == ImportJob.Status.INVALID and "unpacked" in job.errors[0]["message"], job.errors
+
+
+def test_the_refusals_speak_chinese(api_client_for, api):
+    body = assert_error(api.get(f"{API}/orders/?search=%00", HTTP_ACCEPT_LANGUAGE="zh-hans"), 400)
+    assert "NUL 字符" in body["detail"]
+    body = assert_error(api.post(f"{API}/orders/", data="[" * 40 + "]" * 40, content_type="application/json",
+                                 HTTP_ACCEPT_LANGUAGE="zh-hans"), 400)
+    assert "嵌套过深" in body["detail"]
