@@ -833,7 +833,8 @@ def validate_import(*, job_id) -> None:
 
 
 def _failure_message(exc: BaseException) -> str:
-    return str(_("The import failed: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"[:500]})
+    """What the job shows: the kind of failure only (its details, paths included, go to the log)."""
+    return str(_("The import failed (%(error)s); the details are in the server log.") % {"error": type(exc).__name__})
 
 
 def _check_import(job) -> None:
