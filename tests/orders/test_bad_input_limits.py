@@ -279,13 +279,13 @@ BAD_CELLS = {
 }
 
 
-@pytest.mark.parametrize("kind", ["csv", "xlsx"])
-@pytest.mark.parametrize("case", BAD_CELLS)
+@pytest.mark.parametrize(("kind", "case"), [
+    (kind, case) for case in BAD_CELLS for kind in ("csv", "xlsx")
+    if not (kind == "xlsx" and case.startswith("nul-"))  # an .xlsx cannot hold a NUL (openpyxl refuses to write one)
+])
 def test_the_import_check_applies_every_column_bound(client, assistant, customer, product,
                                                      django_capture_on_commit_callbacks, kind, case):
     field, overrides = BAD_CELLS[case]
-    if kind == "xlsx" and any("\x00" in v for v in overrides.values()):
-        pytest.skip("an .xlsx cannot hold a NUL character (openpyxl refuses to write one)")
     rows = [import_row(customer, product, **overrides)]
     content = csv_bytes(rows) if kind == "csv" else xlsx_bytes(rows)
     client.force_login(assistant)
