@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "orderdesk.middleware.LockTimeoutMiddleware",
+    "orderdesk.input_guards.NulByteMiddleware",
     "csp.middleware.CSPMiddleware",
     # last: turns a lockout flagged by the axes backend into its page / JSON answer
     "axes.middleware.AxesMiddleware",
@@ -163,7 +164,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "orderdesk.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "orderdesk.input_guards.LimitedJSONParser",  # size, depth and NUL limits (issue 9)
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -198,44 +198,26 @@ def _export_columns(user) -> list[tuple[str, object]]:
 
 
 def _export(request, orders, kind: str):
-    """Exactly the rows the list's filter shows (every page), with only the fields the caller may see."""
-    import csv
+    """Exactly the rows the list's filter shows (every page), with only the fields the caller may see.
 
+    Cells go through :mod:`orderdesk.exports` (formula-leading text neutralised, XLSX text kept text)."""
     from django.http import HttpResponse, StreamingHttpResponse
+
+    from orderdesk import exports
 
     columns = _export_columns(request.user)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    rows = orders.iterator(chunk_size=2000)
+    header = [str(label) for label, _get in columns]
+    rows = ([get(order) for _label, get in columns] for order in orders.iterator(chunk_size=2000))
     if kind == "csv":
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo())
-
-        def stream():
-            yield "\ufeff"  # Excel opens UTF-8 with a BOM
-            yield writer.writerow([str(label) for label, _get in columns])
-            for order in rows:
-                yield writer.writerow(["" if (v := get(order)) is None else v for _label, get in columns])
-
-        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(exports.csv_stream(header, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
         return response
-    import io
-
-    import openpyxl
-
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(title=str(_("Orders"))[:31])
-    sheet.append([str(label) for label, _get in columns])
-    for order in rows:
-        sheet.append([get(order) for _label, get in columns])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    book = exports.XlsxWriter(_("Orders"))
+    book.append(header)
+    for row in rows:
+        book.append(row)
+    response = HttpResponse(book.to_bytes(), content_type=exports.XlsxWriter.content_type)
     response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.xlsx"'
     return response
 
@@ -1105,12 +1087,12 @@ def import_commit(request, pk: int):
 @login_required
 def import_template(request, kind: str):
     """A sheet with the import's columns and one example order of two lines."""
-    import csv
     import datetime
     import io
 
     from django.http import HttpResponse
 
+    from orderdesk import exports
     from orders.models import Customer, Product
 
     if kind not in ("csv", "xlsx"):
@@ -1127,21 +1109,14 @@ def import_template(request, kind: str):
             else "standard", "10", str(product.standard_price) if product else "100.00",
         ])
     if kind == "xlsx":
-        import openpyxl
-
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.title = "orders"
-        sheet.append(list(services.IMPORT_COLUMNS))
+        book = exports.XlsxWriter("orders")
+        book.append(services.IMPORT_COLUMNS)
         for row in example:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        response = HttpResponse(buffer.getvalue(),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            book.append(row)
+        response = HttpResponse(book.to_bytes(), content_type=exports.XlsxWriter.content_type)
     else:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = exports.CsvRowWriter(buffer)
         writer.writerow(services.IMPORT_COLUMNS)
         writer.writerows(example)
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")

@@ -4,8 +4,6 @@ outside the caller's scope is a 404."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -19,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied, ValidationError
 
-from orderdesk import roles
+from orderdesk import exports, roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, NotFound, ServiceError
 from orders import selectors as order_selectors, services as order_services
 from orders.models import Order, Signoff, State
@@ -295,7 +293,7 @@ def kpi_export(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="kpis_{data["start"]}_{data["end"]}.csv"'
     response.write("\ufeff")  # Excel opens UTF-8 with a BOM
-    writer = csv.writer(response)
+    writer = exports.CsvRowWriter(response)  # usernames are user text: formula-leading cells neutralised
     writer.writerow(["scope", "start", "end", *CSV_COLUMNS, *CSV_COUNTS])
 
     def line(scope, row):
@@ -421,21 +419,19 @@ def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
         labels = dict(State.choices)
         return {"name": lifecycle.label(name), "before": labels.get(before, before),
                 "after": labels.get(after, after)}
+    if name == "lines":  # `lines` is the reverse relation (no verbose_name): the edit of an order's lines
+        return {"name": _("lines"), "before": before, "after": after}
     try:
-        label = Order._meta.get_field(name).verbose_name
+        label = getattr(Order._meta.get_field(name), "verbose_name", name)
     except FieldDoesNotExist:
-        label = _("lines") if name == "lines" else name
+        label = name
     return {"name": label, "before": before, "after": after}
 
 
 def _audit_csv(rows):
     """Stream the trail as CSV, naming orders and users batch by batch (never the whole table in memory)."""
 
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
+    writer = exports.CsvRowWriter()  # returns each line; formula-leading cells neutralised
 
     def lines():
         yield writer.writerow(["at", "kind", "order", "user", "transition_or_field", "from", "to", "comment"])
