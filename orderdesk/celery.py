@@ -1,11 +1,35 @@
-"""The Celery app `orderdesk` (`celery -A orderdesk worker|beat`)."""
+"""The Celery app `orderdesk` (`celery -A orderdesk worker|beat`).
 
+Operations (issue 9):
+
+* :class:`orderdesk.beat.HeartbeatScheduler` is django-celery-beat's ``DatabaseScheduler`` that also
+  touches ``BEAT_HEARTBEAT_FILE`` on every tick; ``manage.py healthcheck_beat`` fails
+  when the file is stale (the compose health check of beat).
+* :class:`Consumer` is the worker's consumer with a bounded reconnect backoff: after a
+  broker outage the worker is back within ``CELERY_BROKER_RECONNECT_MAX`` seconds
+  (kombu's default grows to 30 s), so the outbox sweep of the next beat interval
+  reaches a worker that listens.
+"""
+
+import functools
 import os
 
 from celery import Celery
+from celery.worker.consumer import Consumer as CeleryConsumer
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderdesk.settings")
 
 app = Celery("orderdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+class Consumer(CeleryConsumer):
+    def ensure_connected(self, conn):
+        from django.conf import settings
+
+        bound = settings.CELERY_BROKER_RECONNECT_MAX
+        conn.ensure_connection = functools.partial(
+            conn.ensure_connection, interval_start=min(1, bound), interval_step=1, interval_max=bound
+        )
+        return super().ensure_connected(conn)

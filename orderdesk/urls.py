@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from feedback import views as feedback_views
+from orderdesk import health
 from orders import views as order_views
 
 urlpatterns = [
+    path("healthz/", health.healthz, name="healthz"),
+    path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
