@@ -77,9 +77,6 @@ trap 'stop_all' EXIT
 start "$BIN/python" manage.py runserver "127.0.0.1:${PORT}" $RUNSERVER_ARGS
 start supervise worker "$BIN/celery" -A orderdesk worker -l info --concurrency=2
 start supervise beat "$BIN/celery" -A orderdesk beat -l info
-start "$BIN/python" manage.py runserver "127.0.0.1:${PORT}"
-start "$BIN/celery" -A orderdesk worker -l info --concurrency=2
-start "$BIN/celery" -A orderdesk beat -l info
 
 # Wait for the web app to answer before printing where it is.
 "$BIN/python" - "$URL" <<'PY' || true

@@ -199,3 +199,41 @@ def sent_outbox_ids(mail_dir: Path) -> list[int]:
     for path in mail_dir.iterdir():
         ids += [int(m) for m in re.findall(r"^X-OrderDesk-Outbox: (\d+)$", path.read_text(errors="replace"), re.M)]
     return ids
+
+
+def session_commands(sid: int) -> list[str]:
+    """Command lines of the live processes in session `sid` (what a script started, children included)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) == sid and fields[0] != "Z":
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def main_processes(sid: int, what: str) -> int:
+    """How many Celery main processes of `what` (worker|beat) run in session `sid` (pool children excluded)."""
+    commands = [c for c in session_commands(sid) if f"orderdesk {what}" in c and "celery" in c]
+    if what == "worker":  # the prefork pool's children carry the same command line; count their parents only
+        return len({os.getpgid(pid) for pid in _pids_of(sid, f"orderdesk {what}")}) if commands else 0
+    return len(commands)
+
+
+def _pids_of(sid: int, needle: str) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if int(fields[3]) == sid and fields[0] != "Z" and needle in cmd:
+                pids.append(int(proc.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return pids

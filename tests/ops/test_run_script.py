@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from tests.ops.stack import RunSh, alive, answers, free_port, prepare, quickstart_env, wait_until
+from tests.ops.stack import RunSh, alive, answers, free_port, main_processes, prepare, quickstart_env, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +24,8 @@ def test_run_sh_restarts_a_killed_worker_and_beat_and_ctrl_c_stops_all(tmp_path)
         beat, = wait_until(lambda: script.pids("beat"), timeout=60, message="beat")
         wait_until(lambda: "ready." in script.log(), timeout=120, message="the worker ready")  # Celery's own line
 
+        sid = script.process.pid
+        assert main_processes(sid, "worker") == 1 and main_processes(sid, "beat") == 1  # exactly one of each
         os.kill(worker, signal.SIGKILL)  # a crash
         os.kill(beat, signal.SIGKILL)
         wait_until(lambda: len(script.pids("worker")) == 2 and len(script.pids("beat")) == 2, timeout=60,
@@ -36,6 +38,9 @@ def test_run_sh_restarts_a_killed_worker_and_beat_and_ctrl_c_stops_all(tmp_path)
         assert script.process.poll() is None, "run.sh stopped"
         assert answers(f"http://127.0.0.1:{port}/healthz/"), "the web app stopped"
         wait_until(lambda: script.log().count("ready.") >= 2, timeout=120, message="the new worker ready")
+        assert main_processes(sid, "worker") == 1 and main_processes(sid, "beat") == 1
+        log = script.log()
+        assert "Unrecoverable error" not in log and "already in use" not in log, log[-3000:]
 
         assert script.stop(signal.SIGINT) == 130  # Ctrl-C
         assert not alive(new_worker) and not alive(new_beat)
