@@ -15,8 +15,7 @@ import time
 
 import pytest
 
-from tests.ops.stack import PYTHON, ROOT, free_port, manage, prepare, sent_outbox_ids, wait_until
-from tests.ops.stack import clean_env
+from tests.ops.stack import PYTHON, ROOT, clean_env, free_port, manage, prepare, sent_outbox_ids, wait_until
 
 pytestmark = [pytest.mark.slow]
 

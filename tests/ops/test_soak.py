@@ -16,7 +16,16 @@ import time
 import pytest
 
 from tests.ops.stack import (
-    RunSh, alive, answers, free_port, prepare, quickstart_env, request, sent_outbox_ids, token, wait_until,
+    RunSh,
+    alive,
+    answers,
+    free_port,
+    prepare,
+    quickstart_env,
+    request,
+    sent_outbox_ids,
+    token,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.concurrency]
