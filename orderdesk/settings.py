@@ -121,8 +121,29 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+# --- Uploads storage (issue 9) ------------------------------------------------------
+# FILE_STORAGE=filesystem (default: MEDIA_ROOT, one node), db (orderdesk.storage: the
+# bytes in the database, shared by every node; compose uses it), s3 (django-storages,
+# `pip install django-storages[s3]`, AWS_STORAGE_BUCKET_NAME etc. from the environment).
+# Whatever the backend, /media/<name> is served by the permission-checked orderdesk.media.
+FILE_STORAGE = env.str("FILE_STORAGE", default="filesystem")
+_DEFAULT_STORAGE = {
+    "filesystem": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "db": {"BACKEND": "orderdesk.storage.DatabaseStorage"},
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default=""),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+        },
+    },
+}[FILE_STORAGE]
+INSTALLED_APPS.append("orderdesk")  # orderdesk.models.StoredFile of the db storage
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
