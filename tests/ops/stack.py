@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -237,3 +238,17 @@ def _pids_of(sid: int, needle: str) -> list[int]:
         except (OSError, IndexError, ValueError):
             continue
     return pids
+
+
+def redis_start(port, folder):
+    subprocess.run([shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    "--daemonize", "yes", "--pidfile", str(folder / "redis.pid"), "--dir", str(folder),
+                    "--logfile", str(folder / "redis.log")], check=True, timeout=30)
+    wait_until(lambda: subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
+               .stdout.strip() == "PONG", timeout=20, message="redis up")
+
+
+def redis_stop(port):
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True, timeout=30)
+    wait_until(lambda: subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode != 0,
+               timeout=20, message="redis down")

@@ -15,7 +15,18 @@ import time
 
 import pytest
 
-from tests.ops.stack import PYTHON, ROOT, clean_env, free_port, manage, prepare, sent_outbox_ids, wait_until
+from tests.ops.stack import (
+    PYTHON,
+    ROOT,
+    clean_env,
+    free_port,
+    manage,
+    prepare,
+    redis_start,
+    redis_stop,
+    sent_outbox_ids,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.slow]
 
@@ -59,20 +70,6 @@ def counts(env):
     line = manage(env, "shell", "-c", COUNTS).strip().splitlines()[-1]
     by_status, ids = line.split("} ")
     return eval(by_status + "}"), eval(ids)  # noqa: S307 - our own print
-
-
-def redis_start(port, folder):
-    subprocess.run([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--daemonize", "yes", "--pidfile", str(folder / "redis.pid"), "--dir", str(folder),
-                    "--logfile", str(folder / "redis.log")], check=True, timeout=30)
-    wait_until(lambda: subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
-               .stdout.strip() == "PONG", timeout=20, message="redis up")
-
-
-def redis_stop(port):
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True, timeout=30)
-    wait_until(lambda: subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode != 0,
-               timeout=20, message="redis down")
 
 
 @pytest.mark.skipif(REDIS is None, reason="redis-server is not installed")
