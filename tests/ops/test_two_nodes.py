@@ -22,7 +22,16 @@ from orders.models import ImportJob, Order, State
 from tests import factories
 from tests.factories import Cast, make_order, today
 from tests.ops.stack import (
-    PASSWORD, PYTHON, ROOT, answers, clean_env, free_port, redis_start, redis_stop, request, wait_until,
+    PASSWORD,
+    PYTHON,
+    ROOT,
+    answers,
+    clean_env,
+    free_port,
+    redis_start,
+    redis_stop,
+    request,
+    wait_until,
 )
 from tests.orders.test_pages_import import as_csv, sheet_rows
 
