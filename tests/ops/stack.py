@@ -51,6 +51,8 @@ def clean_env(**extra) -> dict:
     """The test process's environment without its service URLs, plus `extra`."""
     drop = ("DATABASE_URL", "CELERY_", "REDIS_URL", "EMAIL_", "MEDIA_ROOT", "BEAT_HEARTBEAT", "DJANGO_SETTINGS")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    # a real-looking key: production settings refuse a missing or default one with DEBUG off
+    env.setdefault("SECRET_KEY", "ops-tests-" + "k7Qp2Lx9Vw3Rm8Zt5Nb1Hc6Jd4Fg0Ys" * 2)
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

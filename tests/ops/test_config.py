@@ -17,11 +17,14 @@ from django.core.management.base import CommandError
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+# production settings refuse a missing or default key with DEBUG off
+TEST_SECRET_KEY = "ops-tests-" + "k7Qp2Lx9Vw3Rm8Zt5Nb1Hc6Jd4Fg0Ys" * 2
 
 
 def settings_in_subprocess(env: dict, expr: str):
     """Evaluate `expr` against django.conf.settings in a fresh process with only `env` set."""
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    base["SECRET_KEY"] = TEST_SECRET_KEY
     code = (
         "import json, os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'orderdesk.settings'; django.setup();"
         f"from django.conf import settings; print(json.dumps({expr}))"
@@ -86,6 +89,7 @@ def test_readyz_says_loudly_that_the_embedded_defaults_run_with_debug_off(tmp_pa
         "r = Client().get('/readyz/'); print(json.dumps([r.status_code, r.json()]))"
     )
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    base["SECRET_KEY"] = TEST_SECRET_KEY
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**base, **env}, check=True,
                    timeout=300)
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True,
