@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "orderdesk.apps.OrderDeskConfig",
+    "orderdesk.apps.OrderDeskConfig",  # also holds orderdesk.models.StoredFile of the db storage
     "axes",
     "csp",
     "rest_framework",
@@ -160,7 +160,6 @@ _DEFAULT_STORAGE = {
         },
     },
 }[FILE_STORAGE]
-INSTALLED_APPS.append("orderdesk")  # orderdesk.models.StoredFile of the db storage
 STORAGES = {
     "default": _DEFAULT_STORAGE,
     "staticfiles": {
