@@ -153,9 +153,10 @@ def hidden_classes(user) -> frozenset[str]:
 RECORD = "*"
 
 #: Every sensitive field, by model label, with its class. Besides model fields the table names what
-#: surfaces show under a field's name: history pseudo-fields (an :class:`orders.OrderChange` row's
-#: ``field``, e.g. ``lines``, whose value lists unit prices), serializer-only fields (``open_exposure``,
-#: ``line_total``) and transition comments (``"transition.<name>"``, see :data:`TRANSITION_COMMENT`).
+#: surfaces show under a field's name: history pseudo-fields (``"history.<field>"``: an
+#: :class:`orders.OrderChange` row whose ``field`` is no model field, e.g. ``lines``, whose value lists
+#: unit prices), serializer-only fields (``open_exposure``, ``line_total``) and transition comments
+#: (``"transition.<name>"``, see :data:`TRANSITION_COMMENT`).
 #:
 #: Decided here: the receipt *scan* is contact (the scanned delivery note carries the signer's name and
 #: signature and the delivery address); the receipt *reference* is not (a delivery-note number that
@@ -164,7 +165,7 @@ RECORD = "*"
 FIELD_CLASSES: dict[str, dict[str, str]] = {
     "orders.Order": {
         "total_amount": FieldClass.PRICE,
-        "lines": FieldClass.PRICE,  # history pseudo-field: "SKU × qty @ unit price; …"
+        "history.lines": FieldClass.PRICE,  # an OrderChange of the lines: "SKU × qty @ unit price; …"
         "credit_override_reason": FieldClass.CREDIT,
         "contact_name": FieldClass.CONTACT,
         "contact_phone": FieldClass.CONTACT,
@@ -196,14 +197,21 @@ FIELD_CLASSES: dict[str, dict[str, str]] = {
     "orders.Escalation": {RECORD: FieldClass.INTERNAL},
     "orders.Clarification": {RECORD: FieldClass.INTERNAL},
     "orders.Communication": {RECORD: FieldClass.INTERNAL},
-    "finance.Invoice": {RECORD: FieldClass.PRICE, "amount": FieldClass.PRICE, "paid_amount": FieldClass.PRICE},
+    "finance.Invoice": {RECORD: FieldClass.PRICE, "amount": FieldClass.PRICE, "paid_amount": FieldClass.PRICE,
+                        "outstanding": FieldClass.PRICE},
     "finance.Payment": {RECORD: FieldClass.PRICE, "amount": FieldClass.PRICE},
     "supervision.PeriodicCheck": {RECORD: FieldClass.INTERNAL},
+    # a transition record's raw comment may be internal (review transitions) or credit (an override's
+    # reason): surfaces show it through transition_comment_for(), never the raw column
+    "django_fsm_log.StateLog": {"description": FieldClass.INTERNAL},
     "supervision.CheckItem": {RECORD: FieldClass.INTERNAL, "loss_amount": FieldClass.PRICE},
 }
 
 #: The history pseudo-field of a transition's comment (``FIELD_CLASSES["orders.Order"]``).
 TRANSITION_COMMENT = "transition.{}"
+
+#: The prefix of a history pseudo-field (``FIELD_CLASSES["orders.Order"]["history.lines"]``).
+HISTORY_PREFIX = "history."
 
 #: History values of an OrderChange row (``field``) name a field of one of these records.
 HISTORY_LABELS = ("orders.Order", "orders.OrderLine", "orders.Customer")
@@ -248,11 +256,12 @@ def is_record_hidden(user, model_or_label) -> bool:
     return RECORD in hidden_fields(user, model_or_label)
 
 
-def hidden_transition_comment(user, transition: str, *, credit_override: bool = False) -> bool:
+def hidden_transition_comment(user, transition: str, *, credit_override: bool = True) -> bool:
     """Whether the comment of a transition record is hidden from the user.
 
     The comments of the review transitions are internal; an approval that overrode the credit limit
-    gives the override's reason as its comment, so that comment is credit too.
+    gives the override's reason as its comment, so that comment is credit too (``credit_override``:
+    whether it did; when a surface does not know, it counts as if it did).
     """
     hidden = hidden_fields(user, "orders.Order")
     if TRANSITION_COMMENT.format(transition) in hidden:
@@ -260,12 +269,40 @@ def hidden_transition_comment(user, transition: str, *, credit_override: bool = 
     return transition == "approve" and credit_override and "credit_override_reason" in hidden
 
 
+def transition_comment_for(user, transition: str, comment: str | None, *, credit_override: bool = True) -> str:
+    """A transition record's comment as the user may read it ("" when hidden). Every history surface uses it."""
+    if hidden_transition_comment(user, transition, credit_override=credit_override):
+        return ""
+    return comment or ""
+
+
 def hidden_history_fields(user) -> frozenset[str]:
     """The OrderChange ``field`` names whose values the user may not see (order, line and customer fields)."""
-    names: frozenset[str] = frozenset()
+    names: set[str] = set()
     for label in HISTORY_LABELS:
-        names |= hidden_fields(user, label) - {RECORD}
-    return names
+        for name in hidden_fields(user, label) - {RECORD}:
+            names.add(name.removeprefix(HISTORY_PREFIX))
+    return frozenset(names)
+
+
+def page_visibility(user) -> dict:
+    """The flags the page templates read (``sees_prices`` ..., ``sees.<record>``), all from the table above."""
+    return {
+        "sees_prices": FieldClass.PRICE not in hidden_classes(user),
+        "sees_credit": FieldClass.CREDIT not in hidden_classes(user),
+        "sees_contact": FieldClass.CONTACT not in hidden_classes(user),
+        "sees_internal": FieldClass.INTERNAL not in hidden_classes(user),
+        "sees_tracking_url": sees_tracking_url(user),
+        "sees": {
+            "communications": not is_record_hidden(user, "orders.Communication"),
+            "clarifications": not is_record_hidden(user, "orders.Clarification"),
+            "escalations": not is_record_hidden(user, "orders.Escalation"),
+            "invoices": not is_record_hidden(user, "finance.Invoice"),
+            "checks": not is_record_hidden(user, "supervision.PeriodicCheck"),
+            "signoff_comments": not is_hidden(user, "orders.Signoff", "comment"),
+            "credit_override": not is_hidden(user, "orders.Order", "credit_override_reason"),
+        },
+    }
 
 
 # Kept as named sets for the querysets that filter on them (derived from the table above).

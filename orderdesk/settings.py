@@ -157,6 +157,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # a field hidden from some role is never marked required (DESIGN §5)
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "orderdesk.api.schema_hidden_fields_not_required",
+    ],
     # one name per choice set where several serializers share a field name
     "ENUM_NAME_OVERRIDES": {
         "OrderStateEnum": "orders.models.State",

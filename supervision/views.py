@@ -102,6 +102,7 @@ def _review_context(request, order, *, forms_in=None, problems=None, failed=None
     forms_in = forms_in or {}
     credit = selectors.credit_position(order) if roles.sees_credit(user) else None
     return {
+        **roles.page_visibility(user),
         "order": order,
         "lines": list(order.lines.all()),
         "sees_prices": sees_prices,
