@@ -276,6 +276,19 @@ def transition_comment_for(user, transition: str, comment: str | None, *, credit
     return comment or ""
 
 
+def history_values_for(user, kind: str, name: str, before: str, after: str, note: str) -> tuple[str, str, str]:
+    """One history/audit row's (before, after, note) as the user may read them ("" where hidden).
+
+    ``kind`` "transition" (``name`` the transition, ``note`` its comment) or "change" (``name`` the
+    field, ``before``/``after`` its values): what every trail surface (API, pages, CSV) shows.
+    """
+    if kind == "transition":
+        return before, after, transition_comment_for(user, name, note)
+    if name in hidden_history_fields(user):
+        return "", "", note
+    return before, after, note
+
+
 def hidden_history_fields(user) -> frozenset[str]:
     """The OrderChange ``field`` names whose values the user may not see (order, line and customer fields)."""
     names: set[str] = set()

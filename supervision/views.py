@@ -396,22 +396,26 @@ def audit(request):
     elif not form.is_bound:
         rows = selectors.audit_trail()
     if rows is not None and request.GET.get("format") == "csv":
-        return _audit_csv(rows)
+        return _audit_csv(rows, request.user)
     page = Paginator(rows, 50).get_page(request.GET.get("page")) if rows is not None else None
     entries = []
     if page is not None:
         numbers = dict(Order.objects.filter(pk__in={r[1] for r in page}).values_list("pk", "number"))
         people = {u.pk: u for u in User.objects.filter(pk__in={r[2] for r in page if r[2]})}
         entries = [
-            {"kind": kind, "order_id": order_id, "number": numbers.get(order_id), "user": people.get(user_id),
-             "at": at, "code": name, **_audit_labels(kind, name, before, after), "note": note}
-            for kind, order_id, user_id, at, name, before, after, note in page
+            _audit_entry(request.user, numbers, people, *row) for row in page
         ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "supervision/audit.html", {
         "form": form, "page": page, "entries": entries, "query": query.urlencode(),
     }, status=200 if form.is_valid() or not form.is_bound else 400)
+
+
+def _audit_entry(user, numbers, people, kind, order_id, user_id, at, name, before, after, note) -> dict:
+    before, after, note = roles.history_values_for(user, kind, name, before, after, note)
+    return {"kind": kind, "order_id": order_id, "number": numbers.get(order_id), "user": people.get(user_id),
+            "at": at, "code": name, **_audit_labels(kind, name, before, after), "note": note}
 
 
 def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
@@ -429,7 +433,7 @@ def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
     return {"name": label, "before": before, "after": after}
 
 
-def _audit_csv(rows):
+def _audit_csv(rows, user):
     """Stream the trail as CSV, naming orders and users batch by batch (never the whole table in memory)."""
 
     class Echo:
@@ -452,6 +456,7 @@ def _audit_csv(rows):
         numbers = dict(Order.objects.filter(pk__in={r[1] for r in batch}).values_list("pk", "number"))
         names = dict(User.objects.filter(pk__in={r[2] for r in batch if r[2]}).values_list("pk", "username"))
         for kind, order_id, user_id, at, name, before, after, note in batch:
+            before, after, note = roles.history_values_for(user, kind, name, before, after, note)
             yield writer.writerow([timezone.localtime(at).isoformat(), kind, numbers.get(order_id, order_id),
                                    names.get(user_id, ""), name, before, after, note])
 

@@ -190,7 +190,7 @@ def page_surfaces(world, user) -> dict[str, str]:
         "/orders/?export=xlsx", "/notifications/",
         _url("supervision:review_queue"), _url("supervision:review_detail", order.pk),
         _url("supervision:signoff_queue"), _url("supervision:team"), _url("supervision:kpis"),
-        _url("supervision:kpi_export"), _url("supervision:audit"), _url("supervision:audit") + "?export=csv",
+        _url("supervision:kpi_export"), _url("supervision:audit"), _url("supervision:audit") + "?format=csv",
         _url("supervision:complaints"), _url("supervision:checks"),
         _url("supervision:check_detail", world["check"].pk),
     ]
@@ -343,3 +343,26 @@ def test_hidden_fields_follow_the_roles(all_role_users):
     assert "question" in hidden_fields(users["production_supervisor"], "orders.Clarification")
     assert RECORD in hidden_fields(users["logistics_supervisor"], "finance.Invoice")
     assert RECORD not in hidden_fields(users["finance_specialist"], "finance.Invoice")
+
+
+def test_history_values_follow_the_table(all_role_users):
+    """The one helper every trail surface (API history, timeline, admin, audit API/page/CSV) reads."""
+    from orderdesk.roles import history_values_for, transition_comment_for
+
+    users = all_role_users
+    logistics, production, auditor = users["logistics_specialist"], users["production_worker"], users["auditor"]
+    # review comments are internal; other transitions' comments are not classed
+    for name in ("submit", "return", "approve", "cancel"):
+        assert transition_comment_for(logistics, name, "why") == ""
+        assert transition_comment_for(auditor, name, "why") == "why"
+    assert transition_comment_for(logistics, "ship", "by truck") == "by truck"
+    assert transition_comment_for(production, "schedule", "late steel") == "late steel"
+    # field changes: contact for logistics, not for production; prices for neither
+    row = ("change", "contact_phone", "1", "2", "")
+    assert history_values_for(logistics, *row) == ("1", "2", "")
+    assert history_values_for(production, *row) == ("", "", "")
+    assert history_values_for(logistics, "change", "lines", "a @ 5", "a @ 6", "") == ("", "", "")
+    assert history_values_for(auditor, "change", "lines", "a @ 5", "a @ 6", "") == ("a @ 5", "a @ 6", "")
+    assert history_values_for(production, "change", "special_terms", "x", "y", "") == ("x", "y", "")
+    assert history_values_for(production, "transition", "approve", "received", "reviewed", "c") == (
+        "received", "reviewed", "")
