@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
@@ -141,6 +142,30 @@ class RoleFieldsMixin:
         for name in self.hidden_field_names(getattr(request, "user", None)):
             fields.pop(name, None)
         return fields
+
+
+class RoleFilterSetMixin:
+    """Drops the filters and orderings on fields the caller may not see (DESIGN §5) from a FilterSet.
+
+    Which fields those are is :func:`orderdesk.roles.hidden_fields`' answer for the FilterSet's model;
+    a dropped filter is ignored, a dropped ordering is an invalid choice (400), so neither tells
+    anything about the hidden values. The OpenAPI schema lists every filter.
+    """
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        hidden = roles.hidden_fields(getattr(request, "user", None), self._meta.model)
+        if not hidden:
+            return
+        for name, item in list(self.filters.items()):
+            if isinstance(item, django_filters.OrderingFilter):
+                item.param_map = {p: f for p, f in item.param_map.items() if f.split("__")[0] not in hidden}
+                item.extra = {**item.extra, "choices": [
+                    (value, label) for value, label in item.extra["choices"] if value.lstrip("-") in item.param_map
+                ]}
+                item.__dict__.pop("_field", None)  # a form field built before (e.g. by the schema) has all choices
+            elif item.field_name and item.field_name.split("__")[0] in hidden:
+                del self.filters[name]
 
 
 def schema_hidden_fields_not_required(result, generator, request, public):

@@ -366,3 +366,19 @@ def test_history_values_follow_the_table(all_role_users):
     assert history_values_for(production, "change", "special_terms", "x", "y", "") == ("x", "y", "")
     assert history_values_for(production, "transition", "approve", "received", "reviewed", "c") == (
         "received", "reviewed", "")
+
+
+def test_api_orders_by_amount_only_for_roles_that_see_prices(all_role_users):
+    cheap = factories.make_order(lines=None, unit_price=Decimal("1.00"))
+    dear = factories.make_order(lines=None, unit_price=Decimal("900.00"))
+    manager = api_client_for_user(all_role_users["sales_manager"])
+    response = manager.get("/api/v1/orders/", {"ordering": "-total_amount"})
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [dear.pk, cheap.pk]
+    response = manager.get("/api/v1/orders/", {"ordering": "total_amount"})
+    assert [row["id"] for row in response.json()["results"]] == [cheap.pk, dear.pk]
+    for role in ("production_supervisor", "logistics_specialist"):
+        response = api_client_for_user(all_role_users[role]).get("/api/v1/orders/", {"ordering": "total_amount"})
+        assert response.status_code == 400, role
+        assert response.json()["code"] == "invalid"
+        assert list(response.json()["errors"]) == ["ordering"]
