@@ -267,11 +267,15 @@ def test_admin_shows_no_hidden_value(world):
 
 
 def test_staff_notifications_and_emails_show_no_hidden_value(world):
-    # staff messages carry no classed value at all (so there is nothing positive to expect)
+    # staff messages carry few classed values (so no class is expected of every role) ...
     _check(world, notification_surfaces, expect_seen=frozenset())
     from orders.models import Notification
 
+    # ... but the search is not over nothing: production was told, and the managers' escalation
+    # message carries its (internal) reason, which the search finds
     assert Notification.objects.filter(user=world["users"]["production_supervisor"]).exists()
+    manager = notification_surfaces(world, world["users"]["sales_manager"])
+    assert any("INTERNAL-ESCALATION-1106" in body for body in manager.values())
 
 
 def test_schema_marks_no_role_hidden_field_required(world):
