@@ -172,8 +172,12 @@ def schema_hidden_fields_not_required(result, generator, request, public):
     """drf-spectacular hook: a field hidden from some role is never required in its component (DESIGN §5).
 
     The components keep their names and properties; only ``required`` loses the role-hidden names.
+    A record hidden as a whole (an invoice from production) is absent, not partial: its list is
+    empty for that role, so its component keeps its required fields but for the classed ones.
     """
     schemas = result.get("components", {}).get("schemas", {})
+    # the registry has no public iteration; its components know the serializer behind each name,
+    # which is exact where guessing names from class names is not (ref_name, split request/response)
     for component in generator.registry._components.values():
         serializer = component.object
         if component.type != "schemas" or not isinstance(serializer, RoleFieldsMixin):
