@@ -88,7 +88,8 @@ def _review_order(user, pk):
 def _review_context(request, order, *, forms_in=None, problems=None, failed=None):
     user = request.user
     feasibility = selectors.feasibility(order)
-    sees_prices = roles.sees_prices(user)
+    visibility = roles.page_visibility(user)  # the one field table (DESIGN §5)
+    sees_prices = visibility["sees_prices"]
     department = selectors.signoff_department(user) if roles.may(user, "signoff", order) else None
     status = order_selectors.joint_review_status(order)
     signoffs = list(order.signoffs.filter(review_round=order.review_round).select_related("user"))
@@ -100,14 +101,14 @@ def _review_context(request, order, *, forms_in=None, problems=None, failed=None
     may_act = {name: actions[name] and roles.may_transition(user, name, order) and not roles.is_read_only(user)
                for name in REVIEW_ACTIONS}
     forms_in = forms_in or {}
-    credit = selectors.credit_position(order) if roles.sees_credit(user) else None
+    credit = selectors.credit_position(order) if visibility["sees_credit"] else None
     return {
-        **roles.page_visibility(user),
+        **visibility,
         "order": order,
         "lines": list(order.lines.all()),
         "sees_prices": sees_prices,
         "credit": credit,
-        "payments": selectors.payment_record(order.customer) if sees_prices else None,
+        "payments": selectors.payment_record(order.customer) if visibility["sees"]["invoices"] else None,
         "feasibility": feasibility,
         "joint": order.requires_joint_review,
         "joint_status": [(d.label, status.get(d.value)) for d in Signoff.Department],

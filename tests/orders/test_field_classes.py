@@ -116,6 +116,12 @@ def world(all_role_users, settings):
                                          "unit_price": Decimal("10.00")}])
     factories.run(other, "cancel", manager, comment="INTERNAL-CANCEL-1113")
 
+    # a third order waiting for the joint review's sign-offs (the sign-off queue and review page)
+    waiting = services.create_order(user=owner, **{**payload, "contact_phone": "CONTACT-PHONE-8842"})
+    factories.run(waiting, "submit", owner, comment="INTERNAL-SUBMIT-1101 waiting")
+    services.record_signoff(user=users["finance_manager"], order_id=waiting.pk, decision="approve",
+                            comment="INTERNAL-SIGNOFF-1105 waiting")
+
     from supervision import services as supervision
 
     today = timezone.localdate()
@@ -129,8 +135,8 @@ def world(all_role_users, settings):
     assert order.state == State.SETTLED and order.total_amount == UNIT_PRICE
     assert order.credit_override_reason == "CREDIT-OVERRIDE-5521"
     assert order.receipt_signed_by == "CONTACT-SIGNER-7720"
-    return {"users": users, "order": order, "other": other, "check": check, "customer": customer,
-            "product": product}
+    return {"users": users, "order": order, "other": other, "waiting": waiting, "check": check,
+            "customer": customer, "product": product}
 
 
 # --- fetching ---------------------------------------------------------------------------------------
@@ -170,7 +176,8 @@ def api_surfaces(world, user) -> dict[str, str]:
     client = api_client_for_user(user)
     paths = [
         "/api/v1/orders/", f"/api/v1/orders/{order.pk}/", f"/api/v1/orders/{order.pk}/history/",
-        f"/api/v1/orders/{world['other'].pk}/history/",
+        f"/api/v1/orders/{world['other'].pk}/history/", f"/api/v1/orders/{world['waiting'].pk}/",
+        f"/api/v1/orders/{world['waiting'].pk}/history/", f"/api/v1/orders/{world['waiting'].pk}/signoffs/",
         f"/api/v1/orders/{order.pk}/signoffs/", f"/api/v1/orders/{order.pk}/clarifications/",
         f"/api/v1/orders/{order.pk}/transitions/", "/api/v1/audit/", "/api/v1/customers/",
         f"/api/v1/customers/{customer.pk}/", "/api/v1/products/", f"/api/v1/products/{product.pk}/",
@@ -188,6 +195,7 @@ def page_surfaces(world, user) -> dict[str, str]:
     paths = [
         "/", "/orders/", f"/orders/{order.pk}/", f"/orders/{world['other'].pk}/", "/orders/?export=csv",
         "/orders/?export=xlsx", "/notifications/",
+        f"/orders/{world['waiting'].pk}/", _url("supervision:review_detail", world["waiting"].pk),
         _url("supervision:review_queue"), _url("supervision:review_detail", order.pk),
         _url("supervision:signoff_queue"), _url("supervision:team"), _url("supervision:kpis"),
         _url("supervision:kpi_export"), _url("supervision:audit"), _url("supervision:audit") + "?format=csv",
