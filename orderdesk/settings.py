@@ -206,6 +206,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # a field hidden from some role is never marked required (DESIGN §5)
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "orderdesk.api.schema_hidden_fields_not_required",
+    ],
     # one name per choice set where several serializers share a field name
     "ENUM_NAME_OVERRIDES": {
         "OrderStateEnum": "orders.models.State",

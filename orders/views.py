@@ -39,9 +39,6 @@ from orders.models import Order, State
 
 PAGE_SIZE = 25
 DASHBOARD_LIST_SIZE = 10
-# Field changes whose values only some roles may read (R5.2).
-CONTACT_FIELDS = frozenset({"contact_name", "contact_phone", "delivery_address"})
-PRICE_FIELDS = frozenset({"lines", "total_amount"})
 # The customer's view of the lifecycle (the tracking page's progress steps).
 CUSTOMER_STEPS = (State.RECEIVED, State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED, State.ACCEPTED)
 
@@ -115,7 +112,7 @@ def _filtered_orders(request):
         f["q"] = query
     sort = params.get("sort", "")
     key = sort.lstrip("-")
-    if key not in selectors.LIST_SORTS or (key == "total" and not roles.sees_prices(user)):
+    if key not in selectors.LIST_SORTS or roles.is_hidden(user, Order, selectors.LIST_SORTS[key]):
         sort, key = "", ""
     if key:
         field = selectors.LIST_SORTS[key]
@@ -126,10 +123,11 @@ def _filtered_orders(request):
     return orders, f
 
 
-def _sort_links(current: str, sees_prices: bool) -> dict:
+def _sort_links(current: str, user) -> dict:
     links = {}
-    for key in selectors.LIST_SORTS:
-        if key == "total" and not sees_prices:
+    hidden = roles.hidden_fields(user, Order)
+    for key, field in selectors.LIST_SORTS.items():
+        if field in hidden:
             continue
         if current == key:
             links[key] = {"next": f"-{key}", "dir": "asc"}
@@ -165,7 +163,7 @@ def order_list(request):
             "overdue": f.get("overdue", False),
             "customer": customer,
             "filtered": any(k for k in f if k != "sort"),
-            "sorts": _sort_links(f.get("sort", ""), sees_prices),
+            "sorts": _sort_links(f.get("sort", ""), user),
             "sees_prices": sees_prices,
             "may_create": roles.may(user, "order.create"),
             "may_import": roles.may(user, "order.import"),
@@ -175,26 +173,24 @@ def order_list(request):
 
 
 def _export_columns(user) -> list[tuple[str, object]]:
+    """The export's columns: each names the order field it shows; hidden fields (DESIGN §5) are left out."""
     columns = [
-        (_("Number"), lambda o: o.number),
-        (_("Customer"), lambda o: o.customer.name),
-        (_("State"), lambda o: o.get_state_display()),
-        (_("Channel"), lambda o: o.get_channel_display()),
-        (_("Requested delivery"), lambda o: o.requested_delivery_date),
-        (_("Promised delivery"), lambda o: o.promised_delivery_date),
-        (_("Assistant"), lambda o: o.assistant.get_full_name() or o.assistant.get_username()),
-        (_("Workshop"), lambda o: str(o.workshop) if o.workshop else ""),
-        (_("Created"), lambda o: timezone.localtime(o.created_at).replace(tzinfo=None)),
+        (_("Number"), "number", lambda o: o.number),
+        (_("Customer"), "customer", lambda o: o.customer.name),
+        (_("State"), "state", lambda o: o.get_state_display()),
+        (_("Channel"), "channel", lambda o: o.get_channel_display()),
+        (_("Requested delivery"), "requested_delivery_date", lambda o: o.requested_delivery_date),
+        (_("Promised delivery"), "promised_delivery_date", lambda o: o.promised_delivery_date),
+        (_("Assistant"), "assistant", lambda o: o.assistant.get_full_name() or o.assistant.get_username()),
+        (_("Workshop"), "workshop", lambda o: str(o.workshop) if o.workshop else ""),
+        (_("Created"), "created_at", lambda o: timezone.localtime(o.created_at).replace(tzinfo=None)),
+        (_("Contact name"), "contact_name", lambda o: o.contact_name),
+        (_("Contact phone"), "contact_phone", lambda o: o.contact_phone),
+        (_("Delivery address"), "delivery_address", lambda o: o.delivery_address),
+        (_("Total"), "total_amount", lambda o: o.total_amount),
     ]
-    if roles.sees_customer_contact(user):
-        columns += [
-            (_("Contact name"), lambda o: o.contact_name),
-            (_("Contact phone"), lambda o: o.contact_phone),
-            (_("Delivery address"), lambda o: o.delivery_address),
-        ]
-    if roles.sees_prices(user):
-        columns.append((_("Total"), lambda o: o.total_amount))
-    return columns
+    hidden = roles.hidden_fields(user, Order)
+    return [(label, get) for label, field, get in columns if field not in hidden]
 
 
 def _export(request, orders, kind: str):
@@ -417,19 +413,16 @@ def _field_label(name: str) -> str:
 
 def _timeline(order: Order, user) -> list[dict]:
     """Transitions (django-fsm-log) and field changes of the order, oldest first."""
-    sees_contact = roles.sees_customer_contact(user)
-    sees_prices = roles.sees_prices(user)
-    sees_credit = roles.sees_credit(user)
+    hidden_changes = roles.hidden_history_fields(user)
+    override = bool(order.credit_override_reason)
     states = dict(State.choices)
     entries = []
     logs = StateLog.objects.filter(
         content_type=ContentType.objects.get_for_model(Order), object_id=order.pk
     ).select_related("by")
     for log in logs:
-        # an approval's comment may carry the credit override reason (credit data)
-        comment = log.description or ""
-        if log.transition == "approve" and not sees_credit:
-            comment = ""
+        # review comments are internal; an approval's comment may carry the credit override reason
+        comment = roles.transition_comment_for(user, log.transition, log.description, credit_override=override)
         entries.append(
             {
                 "kind": "transition",
@@ -444,9 +437,7 @@ def _timeline(order: Order, user) -> list[dict]:
             }
         )
     for change in order.changes.select_related("user"):
-        hidden = (change.field in CONTACT_FIELDS and not sees_contact) or (
-            change.field in PRICE_FIELDS and not sees_prices
-        )
+        hidden = change.field in hidden_changes
         entries.append(
             {
                 "kind": "change",
@@ -464,12 +455,21 @@ def _timeline(order: Order, user) -> list[dict]:
     return entries
 
 
+def _sees_records(user) -> dict[str, bool]:
+    return roles.page_visibility(user)["sees"]
+
+
+def visibility_context(user) -> dict:
+    """What the order pages may show the user (orderdesk.roles.page_visibility). Templates read only this."""
+    return roles.page_visibility(user)
+
+
 def _timeline_extras(order: Order, user, entries: list) -> None:
     """Progress reports, shipment events, communications, clarifications, escalations and the caller's
     notifications about the order (each a fixed number of queries)."""
     from logistics.models import ShipmentEvent
 
-    sales_side = roles.sees_credit(user)  # notes of the talks with the customer stay with sales, finance, audit
+    sees = _sees_records(user)
     for report in order.progress_reports.select_related("reported_by"):
         entries.append({"kind": "progress", "at": report.reported_at, "who": _who(report.reported_by),
                         "percent": report.percent_complete, "note": report.note,
@@ -479,20 +479,22 @@ def _timeline_extras(order: Order, user, entries: list) -> None:
                         "status": event.get_status_display(), "location": event.location, "note": event.note,
                         "carrier": event.shipment.carrier, "tracking": event.shipment.tracking_number,
                         "key": (event.at, 3, event.pk)})
-    if sales_side:
+    if sees["communications"]:
         for comm in order.communications.select_related("recorded_by"):
             entries.append({"kind": "communication", "at": comm.at, "who": _who(comm.recorded_by),
                             "channel": comm.get_channel_display(), "with_whom": comm.with_whom,
                             "summary": comm.summary, "key": (comm.at, 4, comm.pk)})
+    if sees["clarifications"]:
         for clar in order.clarifications.select_related("raised_by"):
             entries.append({"kind": "clarification", "at": clar.raised_at, "who": _who(clar.raised_by),
                             "question": clar.question, "resolution": clar.resolution,
                             "resolved_at": clar.resolved_at, "key": (clar.raised_at, 5, clar.pk)})
-    for esc in order.escalations.select_related("raised_by", "resolved_by"):
-        entries.append({"kind": "escalation", "at": esc.raised_at, "who": _who(esc.raised_by),
-                        "reason": esc.reason if sales_side else "", "resolution": esc.resolution if sales_side else "",
-                        "resolved_by": _who(esc.resolved_by) if esc.resolved_by_id else "",
-                        "resolved_at": esc.resolved_at, "key": (esc.raised_at, 6, esc.pk)})
+    if sees["escalations"]:
+        for esc in order.escalations.select_related("raised_by", "resolved_by"):
+            entries.append({"kind": "escalation", "at": esc.raised_at, "who": _who(esc.raised_by),
+                            "reason": esc.reason, "resolution": esc.resolution,
+                            "resolved_by": _who(esc.resolved_by) if esc.resolved_by_id else "",
+                            "resolved_at": esc.resolved_at, "key": (esc.raised_at, 6, esc.pk)})
     for note in order.notifications.filter(user=user):
         entries.append({"kind": "notification", "at": note.created_at, "who": "", "message": note.message,
                         "label": note.get_kind_display(), "key": (note.created_at, 7, note.pk)})
@@ -530,13 +532,15 @@ def _desk_context(order: Order, user, forms: dict) -> dict:
     """The assistant's check (R4.2), the communication log and escalations (R5.1) with their forms."""
     from orders.forms import ClarificationForm, CommunicationForm, EscalationForm, ResolutionForm
 
-    sales_side = roles.sees_credit(user)
+    sees = _sees_records(user)
+    sales_side = sees["communications"]  # the assistant's check and the talks with the customer are internal
     may_clarify = roles.may(user, "clarification.manage", order)
     context = {
         "checklist": selectors.submit_checklist(order)
         if order.state == State.RECEIVED and not order.is_submitted and sales_side else [],
         "communications": list(order.communications.select_related("recorded_by")) if sales_side else [],
-        "escalations": list(order.escalations.select_related("raised_by", "resolved_by")),
+        "escalations": list(order.escalations.select_related("raised_by", "resolved_by"))
+        if sees["escalations"] else [],
         "sales_side": sales_side,
         "may_edit": order.state == State.RECEIVED and roles.may(user, "order.edit", order),
         "may_communicate": roles.may(user, "communication.log", order),
@@ -578,7 +582,8 @@ def _detail_context(request, order: Order, *, failed: str | None = None, forms: 
     from production.models import ProductionPlan
 
     user = request.user
-    sees_prices = roles.sees_prices(user)
+    visibility = visibility_context(user)
+    sees = visibility["sees"]
     try:
         plan = ProductionPlan.objects.select_related("workshop").get(order=order)
         milestones = list(plan.milestones.select_related("responsible"))
@@ -590,16 +595,13 @@ def _detail_context(request, order: Order, *, failed: str | None = None, forms: 
             Prefetch("events", queryset=ShipmentEvent.objects.select_related("recorded_by").order_by("at", "id"))
         ).select_related("created_by")
     )
-    invoices = list(order.invoices.prefetch_related("payments")) if sees_prices else []
+    invoices = list(order.invoices.prefetch_related("payments")) if sees["invoices"] else []
     signoffs = list(order.signoffs.select_related("user"))
     issues = list(order.production_issues.select_related("opened_by", "resolved_by"))
     return {
         "order": order,
         "lines": list(order.lines.all()),
-        "sees_prices": sees_prices,
-        "sees_credit": roles.sees_credit(user),
-        "sees_contact": roles.sees_customer_contact(user),
-        "sees_tracking_url": roles.sees_tracking_url(user),
+        **visibility,
         "timeline": _timeline(order, user),
         "plan": plan,
         "milestones": milestones,
@@ -612,7 +614,7 @@ def _detail_context(request, order: Order, *, failed: str | None = None, forms: 
         "paid": sum((i.paid_amount for i in invoices), 0),
         "signoffs": signoffs,
         "joint_review": order.requires_joint_review or bool(signoffs),
-        "clarifications": list(order.clarifications.select_related("raised_by")),
+        "clarifications": list(order.clarifications.select_related("raised_by")) if sees["clarifications"] else [],
         **_desk_context(order, user, forms or {}),
         "transitions": _transition_buttons(order, user, failed=failed, posted=request.POST if failed else None),
         "read_only": roles.is_read_only(user),

@@ -86,7 +86,8 @@ def _review_order(user, pk):
 def _review_context(request, order, *, forms_in=None, problems=None, failed=None):
     user = request.user
     feasibility = selectors.feasibility(order)
-    sees_prices = roles.sees_prices(user)
+    visibility = roles.page_visibility(user)  # the one field table (DESIGN §5)
+    sees_prices = visibility["sees_prices"]
     department = selectors.signoff_department(user) if roles.may(user, "signoff", order) else None
     status = order_selectors.joint_review_status(order)
     signoffs = list(order.signoffs.filter(review_round=order.review_round).select_related("user"))
@@ -98,13 +99,14 @@ def _review_context(request, order, *, forms_in=None, problems=None, failed=None
     may_act = {name: actions[name] and roles.may_transition(user, name, order) and not roles.is_read_only(user)
                for name in REVIEW_ACTIONS}
     forms_in = forms_in or {}
-    credit = selectors.credit_position(order) if roles.sees_credit(user) else None
+    credit = selectors.credit_position(order) if visibility["sees_credit"] else None
     return {
+        **visibility,
         "order": order,
         "lines": list(order.lines.all()),
         "sees_prices": sees_prices,
         "credit": credit,
-        "payments": selectors.payment_record(order.customer) if sees_prices else None,
+        "payments": selectors.payment_record(order.customer) if visibility["sees"]["invoices"] else None,
         "feasibility": feasibility,
         "joint": order.requires_joint_review,
         "joint_status": [(d.label, status.get(d.value)) for d in Signoff.Department],
@@ -393,22 +395,26 @@ def audit(request):
     elif not form.is_bound:
         rows = selectors.audit_trail()
     if rows is not None and request.GET.get("format") == "csv":
-        return _audit_csv(rows)
+        return _audit_csv(rows, request.user)
     page = Paginator(rows, 50).get_page(request.GET.get("page")) if rows is not None else None
     entries = []
     if page is not None:
         numbers = dict(Order.objects.filter(pk__in={r[1] for r in page}).values_list("pk", "number"))
         people = {u.pk: u for u in User.objects.filter(pk__in={r[2] for r in page if r[2]})}
         entries = [
-            {"kind": kind, "order_id": order_id, "number": numbers.get(order_id), "user": people.get(user_id),
-             "at": at, "code": name, **_audit_labels(kind, name, before, after), "note": note}
-            for kind, order_id, user_id, at, name, before, after, note in page
+            _audit_entry(request.user, numbers, people, *row) for row in page
         ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "supervision/audit.html", {
         "form": form, "page": page, "entries": entries, "query": query.urlencode(),
     }, status=200 if form.is_valid() or not form.is_bound else 400)
+
+
+def _audit_entry(user, numbers, people, kind, order_id, user_id, at, name, before, after, note) -> dict:
+    before, after, note = roles.history_values_for(user, kind, name, before, after, note)
+    return {"kind": kind, "order_id": order_id, "number": numbers.get(order_id), "user": people.get(user_id),
+            "at": at, "code": name, **_audit_labels(kind, name, before, after), "note": note}
 
 
 def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
@@ -428,7 +434,7 @@ def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
     return {"name": label, "before": before, "after": after}
 
 
-def _audit_csv(rows):
+def _audit_csv(rows, user):
     """Stream the trail as CSV, naming orders and users batch by batch (never the whole table in memory)."""
 
     writer = exports.CsvRowWriter()  # returns each line; formula-leading cells neutralised
@@ -447,6 +453,7 @@ def _audit_csv(rows):
         numbers = dict(Order.objects.filter(pk__in={r[1] for r in batch}).values_list("pk", "number"))
         names = dict(User.objects.filter(pk__in={r[2] for r in batch if r[2]}).values_list("pk", "username"))
         for kind, order_id, user_id, at, name, before, after, note in batch:
+            before, after, note = roles.history_values_for(user, kind, name, before, after, note)
             yield writer.writerow([timezone.localtime(at).isoformat(), kind, numbers.get(order_id, order_id),
                                    names.get(user_id, ""), name, before, after, note])
 
