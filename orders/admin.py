@@ -461,7 +461,8 @@ class OrderAdmin(RoleScopedAdmin):
                     "label": lifecycle.label(name),
                     "target": state_label(item["target"]),
                     "dangerous": lifecycle.TRANSITIONS[name].danger,
-                    "form": date_input(transition_form_class(name)(prefix=name)),
+                    # the same button defaults as the order page (lifecycle registry)
+                    "form": date_input(transition_form_class(name)(prefix=name, initial=lifecycle.initial(name, order))),
                     "url": reverse(
                         "admin:orders_order_transition", args=[order.pk, name], current_app=self.admin_site.name
                     ),

@@ -314,19 +314,15 @@ def available_transitions(*, user, order: Order) -> list[dict]:
     """Each transition of the lifecycle with its target and whether the caller may run it now.
 
     `allowed` means: the caller's role may, and the order's state allows it. The
-    conditions that need input are checked when it runs (400 naming them).
+    conditions that need input are checked when it runs (400 naming them). The
+    declared permission is asked once per transition, and only where the state allows it.
     """
+    read_only = roles.is_read_only(user)
     result = []
     for name, method_name in TRANSITION_METHODS.items():
-        meta = getattr(order, method_name)._django_fsm
-        spec = meta.get_transition(order.state)
-        target = (spec or next(iter(meta.transitions.values()))).target
-        allowed = (
-            spec is not None
-            and not roles.is_read_only(user)
-            and spec.has_perm(order, user)
-        )
-        result.append({"name": name, "target": str(target), "allowed": bool(allowed)})
+        spec = getattr(order, method_name)._django_fsm.get_transition(order.state)
+        allowed = spec is not None and not read_only and spec.has_perm(order, user)
+        result.append({"name": name, "target": lifecycle.target(name), "allowed": bool(allowed)})
     return result
 
 
@@ -348,7 +344,10 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
             method = getattr(order, TRANSITION_METHODS[name])
             meta = method._django_fsm
             spec = meta.get_transition(order.state)
-            if roles.is_read_only(user) or not roles.may_transition(user, name, order):
+            # The role first (403 whatever the state), asked once: the model's declared
+            # permission is the same callable for every source state.
+            declared = spec or next(iter(meta.transitions.values()))
+            if roles.is_read_only(user) or not declared.has_perm(order, user):
                 raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": lifecycle.label(name)})
             if spec is None:
                 raise Conflict(
@@ -356,8 +355,8 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
                     % {"name": lifecycle.label(name), "state": order.get_state_display()},
                     code="invalid_state",
                 )
-            if not spec.has_perm(order, user):
-                raise Forbidden(_("Your role may not run “%(name)s”.") % {"name": lifecycle.label(name)})
+            # Each condition runs once: its answer is kept on this context, and django-fsm's
+            # own check inside `method()` reads it (orders.conditions).
             order._ctx = TransitionContext(user=user, comment=comment, data=values)
             failed = [cond for cond in spec.conditions if not cond(order)]
             if any(cond.conflict for cond in failed):
@@ -367,7 +366,8 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
                 raise ConditionsUnmet([{"code": cond.code, "message": str(cond.message)} for cond in failed])
             method(by=user, description=comment or None)
             order.save()
-            _after_transition(order=order, name=name, user=user, comment=comment)
+            # after-effects (lifecycle registry: owned by the department whose rows they write)
+            lifecycle.run_after(name, order=order, user=user, comment=comment)
             log = (
                 StateLog.objects.filter(
                     object_id=order.pk, content_type=ContentType.objects.get_for_model(Order), transition=name
@@ -386,24 +386,6 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
         raise Conflict(_("Another change to this order won the race; reload and try again."),
                        code="concurrent_transition") from None
     return order
-
-
-def _after_transition(*, order: Order, name: str, user, comment: str) -> None:
-    """What a transition does beyond the order's own row, in the same transaction."""
-    if name == "accept":
-        from feedback.services import open_survey
-
-        open_survey(order=order)  # the invitation e-mail carries its link (R6.2)
-    if name == "reject_delivery":
-        from logistics.models import Shipment, ShipmentStatus
-        from production.models import ProductionIssue
-
-        ProductionIssue.objects.create(
-            order=order, kind=ProductionIssue.Kind.QUALITY, description=comment, opened_by=user
-        )
-        Shipment.objects.filter(order=order).exclude(status=ShipmentStatus.RETURNED).update(
-            status=ShipmentStatus.RETURNED
-        )
 
 
 # --- review helpers (R4.2) --------------------------------------------------------

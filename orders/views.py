@@ -28,7 +28,6 @@ from orderdesk import roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, NotFound, ServiceError
 from orders import lifecycle, selectors, services
 from orders.forms import (
-    HIDDEN_TRANSITION_FIELDS,
     LINES_PREFIX,
     OrderForm,
     OrderLineFormSet,
@@ -506,11 +505,9 @@ def _transition_buttons(order: Order, user, *, failed: str | None = None, posted
         if not item["allowed"]:
             continue
         name = item["name"]
+        entry = lifecycle.TRANSITIONS[name]
         form = page_transition_form(name, data=posted if name == failed else None)
-        if name == "approve":
-            form.initial["promised_delivery_date"] = order.requested_delivery_date
-        elif name == "accept":
-            form.initial["signed_on"] = timezone.localdate()
+        form.initial.update(lifecycle.initial(name, order))
         buttons.append(
             {
                 "name": name,
@@ -518,10 +515,10 @@ def _transition_buttons(order: Order, user, *, failed: str | None = None, posted
                 # shown only where the state changes (submit and return keep it)
                 "target": dict(State.choices).get(item["target"], "") if item["target"] != order.state else "",
                 "form": form,
-                "extra_fields": [f for f in form if f.name not in HIDDEN_TRANSITION_FIELDS and f.name != "comment"],
+                "extra_fields": [f for f in form if f.name not in entry.page_hidden and f.name != "comment"],
                 "multipart": any(f.field.widget.needs_multipart_form for f in form),
-                "danger": lifecycle.TRANSITIONS[name].danger,
-                "comment_required": lifecycle.TRANSITIONS[name].comment_required,
+                "danger": entry.danger,
+                "comment_required": entry.comment_required,
                 "open": name == failed,
             }
         )
@@ -789,18 +786,7 @@ def order_transition(request, pk: int, name: str):
             "problems": [] if isinstance(exc, Conflict) else _problems(exc, name),
         }
         return render(request, "orders/order_detail.html", context, status=status)
-    label = lifecycle.label(name)
-    if name in ("submit", "return"):  # the state stays `received`
-        messages.success(request, _("%(action)s: done.") % {"action": label})
-    else:
-        messages.success(
-            request,
-            _("%(action)s: done. The order is now “%(state)s”.")
-            % {
-                "action": label,
-                "state": order.get_state_display(),
-            },
-        )
+    messages.success(request, lifecycle.done_message(name, order))
     return redirect(order)
 
 

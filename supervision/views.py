@@ -19,13 +19,14 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied, V
 
 from orderdesk import exports, roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, NotFound, ServiceError
-from orders import selectors as order_selectors, services as order_services
+from orders import lifecycle, selectors as order_selectors, services as order_services
 from orders.models import Order, Signoff, State
 from supervision import forms, selectors, services
 from supervision.api.views import kpi_arguments
 from supervision.models import CheckItem
 
-REVIEW_ACTIONS = ("approve", "return", "cancel")
+# The transitions the desk offers, with their forms and messages: the lifecycle registry's `desk` entries.
+REVIEW_ACTIONS = tuple(lifecycle.desk_actions())
 
 
 User = get_user_model()
@@ -93,8 +94,8 @@ def _review_context(request, order, *, forms_in=None, problems=None, failed=None
     signoffs = list(order.signoffs.filter(review_round=order.review_round).select_related("user"))
     waiting = order.state == State.RECEIVED and order.submitted_at is not None
     actions = {
-        name: waiting or (name == "cancel" and order.state in (State.RECEIVED, State.REVIEWED, State.SCHEDULED))
-        for name in REVIEW_ACTIONS
+        name: order.state in lifecycle.sources(name) and (waiting or not desk.after_submission)
+        for name, desk in lifecycle.desk_actions().items()
     }
     may_act = {name: actions[name] and roles.may_transition(user, name, order) and not roles.is_read_only(user)
                for name in REVIEW_ACTIONS}
@@ -116,11 +117,14 @@ def _review_context(request, order, *, forms_in=None, problems=None, failed=None
         "may_signoff": bool(department) and waiting and order.requires_joint_review,
         "self_created": order.created_by_id == user.pk,
         "may": may_act,
-        "approve_form": forms_in.get("approve") or forms.ApproveForm(
-            initial={"promised_delivery_date": feasibility["suggested_date"],
-                     "override_credit": False}, auto_id="id_approve_%s"),
-        "return_form": forms_in.get("return") or forms.ReasonForm(auto_id="id_return_%s"),
-        "cancel_form": forms_in.get("cancel") or forms.ReasonForm(auto_id="id_cancel_%s"),
+        # one form per desk action (approve_form, return_form, cancel_form); the desk suggests
+        # the capable-to-promise date (a form without that field ignores it)
+        **{
+            f"{name}_form": forms_in.get(name) or lifecycle.resolve(desk.form)(
+                initial={"promised_delivery_date": feasibility["suggested_date"], "override_credit": False},
+                auto_id=f"id_{name}_%s")
+            for name, desk in lifecycle.desk_actions().items()
+        },
         "signoff_form": forms_in.get("signoff") or forms.SignoffForm(auto_id="id_signoff_%s"),
         "problems": problems or [],
         "failed": failed,
@@ -139,7 +143,8 @@ def review_action(request, pk: int, name: str):
     if name not in REVIEW_ACTIONS:
         raise Http404
     order = _review_order(request.user, pk)
-    form_class = forms.ApproveForm if name == "approve" else forms.ReasonForm
+    desk = lifecycle.desk_actions()[name]
+    form_class = lifecycle.resolve(desk.form)
     form = form_class(request.POST, auto_id=f"id_{name}_%s")
     if not form.is_valid():
         problems = [str(m) for msgs in form.errors.values() for m in msgs]
@@ -158,9 +163,7 @@ def review_action(request, pk: int, name: str):
         context = _review_context(request, order, forms_in={name: form}, problems=_errors(exc), failed=name)
         return render(request, "supervision/review_detail.html", context,
                       status=409 if isinstance(exc, Conflict) else 400)
-    done = {"approve": _("%(number)s is approved."), "return": _("%(number)s is returned to the assistant."),
-            "cancel": _("%(number)s is cancelled.")}[name]
-    messages.success(request, done % {"number": order.number})
+    messages.success(request, str(desk.done) % {"number": order.number})
     return redirect("supervision:review_queue")
 
 
