@@ -32,6 +32,11 @@ def open_survey(*, order) -> Survey:
         return Survey.objects.get(order=order)
 
 
+def open_survey_on_acceptance(*, order, user=None, comment: str = "") -> Survey:
+    """`accept`'s after-effect (lifecycle registry); the invitation e-mail carries its link (R6.2)."""
+    return open_survey(order=order)
+
+
 def survey_for_token(token: str) -> Survey:
     try:
         order_id = signing.loads(token, salt=SURVEY_SALT)

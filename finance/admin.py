@@ -1,7 +1,7 @@
 """Admin of finance (R3.5, R4.5), held to the roles (see :mod:`orderdesk.admin_base`).
 
-Only roles that see prices see invoices and payments (production and logistics
-do not). Both are added through :mod:`finance.services`; nobody changes or
+Invoices and payments are price records as a whole (``orderdesk.roles.FIELD_CLASSES``):
+only roles that see prices see them (production and logistics do not). Both are added through :mod:`finance.services`; nobody changes or
 deletes them. The `settle` transition is a button on the order's page.
 """
 
@@ -15,13 +15,10 @@ from finance.selectors import visible_invoices
 from orderdesk import roles
 from orderdesk.admin_base import ReadOnlyInline, RoleScopedAdmin
 
-MONEY_FIELDS = ("amount", "paid_amount", "outstanding")
-
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
     fields = ("received_on", "amount", "reference", "recorded_by", "recorded_at")
-    price_fields = ("amount",)
 
 
 @admin.register(Invoice)
@@ -45,7 +42,6 @@ class InvoiceAdmin(RoleScopedAdmin):
     search_fields = ("order__number",)
     fields = ("order", "amount", "paid_amount", "outstanding", "due_date", "issued_by", "issued_at")
     readonly_fields = ("outstanding",)
-    price_fields = MONEY_FIELDS
     inlines = (PaymentInline,)
 
     @admin.display(description=_("outstanding"))
@@ -72,7 +68,6 @@ class PaymentAdmin(RoleScopedAdmin):
     list_select_related = ("invoice__order", "recorded_by")
     search_fields = ("invoice__order__number", "reference")
     fields = ("invoice", "amount", "received_on", "reference", "recorded_by", "recorded_at")
-    price_fields = ("amount",)
 
     @admin.display(description=_("order"))
     def order(self, obj):

@@ -55,6 +55,16 @@ def create_shipment(*, user, order_id, carrier: str, tracking_number: str, expec
     return shipment
 
 
+def mark_shipments_returned(*, order, user=None, comment: str = "") -> int:
+    """`reject_delivery`'s after-effect (lifecycle registry): the order's shipments come back.
+
+    Runs inside :func:`orders.services.run_transition`'s transaction; returns how many changed.
+    """
+    return Shipment.objects.filter(order=order).exclude(status=ShipmentStatus.RETURNED).update(
+        status=ShipmentStatus.RETURNED
+    )
+
+
 @transaction.atomic
 def add_event(*, user, shipment_id, status: str, location: str = "", note: str = "") -> ShipmentEvent:
     """Keep the shipment's status current (R4.4)."""

@@ -22,6 +22,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -234,13 +235,26 @@ def queue_sending(ids: list[int]) -> None:
     def send():
         from notifications import tasks
 
+        unqueued, error = [], None
         for pk in ids:
             try:
                 tasks.send_email.delay(pk)
-            except Exception:  # noqa: BLE001 - any broker error: the sweep delivers it later
+            except Exception as exc:  # noqa: BLE001 - any broker error: the sweep delivers it later
                 logger.warning("could not queue e-mail %s; the pending sweep will send it", pk, exc_info=True)
+                unqueued.append(pk)
+                error = exc
+        if unqueued:
+            # Marked so that the next sweep takes them at once, not after its grace period:
+            # after a broker outage every e-mail goes out within one sweep interval (issue 9).
+            EmailOutbox.objects.filter(pk__in=unqueued, status=EmailOutbox.Status.PENDING).update(
+                last_error=f"{UNQUEUED_PREFIX}{type(error).__name__}: {error}"[:2000]
+            )
 
     transaction.on_commit(send)
+
+
+# last_error of a row whose send task could not be queued (the broker was down)
+UNQUEUED_PREFIX = "not queued: "
 
 
 class DeliveryFailed(Exception):
@@ -280,13 +294,16 @@ def send_outbox(*, outbox_id: int) -> str:
 
 
 def deliver_pending(*, limit: int | None = None, grace_seconds: int | None = None) -> int:
-    """The sweep: send pending e-mails older than the grace period (those whose task was never
-    queued, e.g. the broker was down at commit). Returns how many were sent."""
+    """The sweep: send pending e-mails older than the grace period (their task was lost, e.g. a
+    broker restarted without persistence) and, whatever their age, those whose task could not be
+    queued at all (``last_error`` set: the broker was down at commit, or sending failed before).
+    Returns how many were sent."""
     limit = limit or settings.NOTIFICATIONS_SWEEP_BATCH
     grace = settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS if grace_seconds is None else grace_seconds
     cutoff = timezone.now() - datetime.timedelta(seconds=grace)
     ids = list(
-        EmailOutbox.objects.filter(status=EmailOutbox.Status.PENDING, created_at__lte=cutoff)
+        EmailOutbox.objects.filter(status=EmailOutbox.Status.PENDING)
+        .filter(Q(created_at__lte=cutoff) | ~Q(last_error=""))
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )

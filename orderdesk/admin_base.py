@@ -15,9 +15,12 @@ model admin of OrderDesk derives from :class:`RoleScopedAdmin` (or uses
   the auditor only views; nobody deletes order data (orders, lines, history,
   invoices, payments...); master data (customers, products, workshops) is managed
   by superusers only (``superuser_manages``);
-* hides price fields (``price_fields``), credit data (``credit_fields``) and customer
-  contact data (``contact_fields``) from users whose roles may not see them:
-  from forms, change pages, list columns, filters, search and URL lookups;
+* hides the fields :data:`orderdesk.roles.FIELD_CLASSES` classes for the model (price, credit,
+  contact, internal) from users whose roles may not see them, through
+  :func:`orderdesk.roles.hidden_fields` and nothing else: from forms, change pages, list columns,
+  filters, search, sorting and URL lookups (a lookup through a relation, ``order__contact_phone``,
+  is checked against the related model's fields); a record that is hidden as a whole (escalations,
+  invoices, sampled checks...) is not shown at all;
 * writes only through the services: an add or change form is validated by running
   its service in a savepoint that is rolled back (so service errors show on the
   form, field by field), and saved by running the service for real
@@ -73,45 +76,57 @@ def _error_text(error) -> str:
     return str(error["message"]) if isinstance(error, dict) else str(error)
 
 
-def _mentions(name, hidden: frozenset[str]) -> bool:
-    """Whether a field reference (``"-total_amount"``, ``"lines__unit_price"``, ``("x", Filter)``) is hidden."""
+def _mentions(name, hidden_of, model) -> bool:
+    """Whether a field reference (``"-total_amount"``, ``"order__contact_phone"``, ``("x", Filter)``) is hidden.
+
+    ``hidden_of(model)`` gives the hidden names of a model; the path is followed through relations.
+    """
     if isinstance(name, list | tuple):
         name = name[0] if name else ""
     if not isinstance(name, str):
         return False
-    return any(part in hidden for part in name.lstrip("^=@-").split("__"))
+    for part in name.lstrip("^=@-").split("__"):
+        if model is None:
+            return False
+        if part in hidden_of(model):
+            return True
+        try:
+            field = model._meta.get_field(part)
+        except Exception:  # noqa: BLE001 - a method, an annotation or a lookup (`icontains`)
+            return False
+        model = field.related_model if field.is_relation else None
+    return False
 
 
 class FieldVisibilityMixin:
-    """Hides price, credit and contact fields from roles that may not see them (DESIGN §5)."""
+    """Hides the fields of DESIGN §5's classes that the user's roles may not see (``orderdesk.roles``)."""
 
-    price_fields: tuple[str, ...] = ()
-    credit_fields: tuple[str, ...] = ()
-    contact_fields: tuple[str, ...] = ()
+    def extra_hidden_fields(self, request) -> frozenset[str]:
+        """Names beyond the field classes an admin hides (e.g. the customer's tracking link)."""
+        return frozenset()
 
     def hidden_fields(self, request) -> frozenset[str]:
-        user = request.user
-        hidden: set[str] = set()
-        if not roles.sees_prices(user):
-            hidden.update(self.price_fields)
-        if not roles.sees_credit(user):
-            hidden.update(self.credit_fields)
-        if not roles.sees_customer_contact(user):
-            hidden.update(self.contact_fields)
-        return frozenset(hidden)
+        return roles.hidden_fields(request.user, self.model) | self.extra_hidden_fields(request)
+
+    def _mentions(self, request, name) -> bool:
+        own = self.hidden_fields(request)
+
+        def hidden_of(model):
+            return own if model is self.model else roles.hidden_fields(request.user, model)
+
+        return _mentions(name, hidden_of, self.model)
 
     def _without_hidden(self, request, names):
-        hidden = self.hidden_fields(request)
-        if not hidden:
+        if not roles.hidden_classes(request.user) and not self.extra_hidden_fields(request):
             return names
         kept = []
         for name in names:
             if isinstance(name, list | tuple) and name and all(isinstance(n, str) for n in name):
                 # a row of fields shown on one line
-                row = tuple(n for n in name if not _mentions(n, hidden))
+                row = tuple(n for n in name if not self._mentions(request, n))
                 if row:
                     kept.append(row)
-            elif not _mentions(name, hidden):
+            elif not self._mentions(request, name):
                 kept.append(name)
         return kept
 
@@ -134,7 +149,7 @@ class FieldVisibilityMixin:
         excluded = super().get_exclude(request, obj)
         if not hidden:
             return excluded
-        return [*(excluded or ()), *sorted(hidden)]
+        return [*(excluded or ()), *sorted(hidden - {roles.RECORD})]
 
 
 class RoleScopedAdmin(FieldVisibilityMixin, admin.ModelAdmin):
@@ -191,6 +206,8 @@ class RoleScopedAdmin(FieldVisibilityMixin, admin.ModelAdmin):
             return False
         if user.is_superuser:
             return True
+        if roles.is_record_hidden(user, self.model):
+            return False  # the whole record is of a class the user may not see
         user_roles = roles.roles_of(user)
         return bool(user_roles) if self.view_roles is None else bool(user_roles & self.view_roles)
 
@@ -235,7 +252,7 @@ class RoleScopedAdmin(FieldVisibilityMixin, admin.ModelAdmin):
         return self._without_hidden(request, list(super().get_sortable_by(request)))
 
     def lookup_allowed(self, lookup, value, request=None):
-        if request is not None and _mentions(lookup, self.hidden_fields(request)):
+        if request is not None and self._mentions(request, lookup):
             return False
         return super().lookup_allowed(lookup, value, request)
 
@@ -366,7 +383,8 @@ class ReadOnlyInline(FieldVisibilityMixin, admin.TabularInline):
     show_change_link = True
 
     def has_view_permission(self, request, obj=None):
-        return True  # the parent's admin already decided the user may see it
+        # the parent's admin already decided the user may see it; a record of a hidden class stays hidden
+        return not roles.is_record_hidden(request.user, self.model)
 
     def has_add_permission(self, request, obj=None):
         return False

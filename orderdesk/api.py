@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
@@ -99,22 +100,38 @@ API_PERMISSIONS = [permissions.IsAuthenticated, NotReadOnlyRole]
 class RoleFieldsMixin:
     """Drops the fields a caller's roles may not see (R5.2, DESIGN §5) from a serializer.
 
-    Declare the field names per kind on the serializer; nested serializers read
-    the caller from the root serializer's context. Without a request (internal
-    use) or while the OpenAPI schema is generated, every field stays.
+    Which fields those are is :data:`orderdesk.roles.FIELD_CLASSES`' business, read through
+    :func:`orderdesk.roles.hidden_fields` for the serializer's model (``Meta.model``, or
+    ``field_label`` for a plain serializer); nothing is declared here. Nested serializers read the
+    caller from the root serializer's context. Without a request (internal use) or while the
+    OpenAPI schema is generated, every field stays (the schema marks them not required, see
+    :func:`schema_hidden_fields_not_required`).
     """
 
-    price_fields: tuple[str, ...] = ()
-    credit_fields: tuple[str, ...] = ()
-    contact_fields: tuple[str, ...] = ()
+    #: the FIELD_CLASSES label of a serializer without ``Meta.model``
+    field_label: str | None = None
+    #: shown only to roles that see the customer's tracking link (not a field class)
     tracking_fields: tuple[str, ...] = ()
 
-    _checks = (
-        ("price_fields", roles.sees_prices),
-        ("credit_fields", roles.sees_credit),
-        ("contact_fields", roles.sees_customer_contact),
-        ("tracking_fields", roles.sees_tracking_url),
-    )
+    @classmethod
+    def classed_label(cls) -> str | None:
+        meta = getattr(cls, "Meta", None)
+        model = getattr(meta, "model", None)
+        return cls.field_label or (model._meta.label if model is not None else None)
+
+    @classmethod
+    def maybe_hidden_fields(cls) -> frozenset[str]:
+        """Every field name some role may not see (what the schema never marks required)."""
+        label = cls.classed_label()
+        names = frozenset(roles.FIELD_CLASSES.get(label, {})) if label else frozenset()
+        return names | frozenset(cls.tracking_fields)
+
+    def hidden_field_names(self, user) -> frozenset[str]:
+        label = self.classed_label()
+        hidden = roles.hidden_fields(user, label) if label else frozenset()
+        if not roles.sees_tracking_url(user):
+            hidden |= frozenset(self.tracking_fields)
+        return hidden
 
     def get_fields(self):
         fields = super().get_fields()
@@ -122,12 +139,57 @@ class RoleFieldsMixin:
         request = self.context.get("request")
         if request is None or getattr(view, "swagger_fake_view", False):
             return fields
-        user = getattr(request, "user", None)
-        for attr, sees in self._checks:
-            if not sees(user):
-                for name in getattr(self, attr):
-                    fields.pop(name, None)
+        for name in self.hidden_field_names(getattr(request, "user", None)):
+            fields.pop(name, None)
         return fields
+
+
+class RoleFilterSetMixin:
+    """Drops the filters and orderings on fields the caller may not see (DESIGN §5) from a FilterSet.
+
+    Which fields those are is :func:`orderdesk.roles.hidden_fields`' answer for the FilterSet's model;
+    a dropped filter is ignored, a dropped ordering is an invalid choice (400), so neither tells
+    anything about the hidden values. The OpenAPI schema lists every filter.
+    """
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        hidden = roles.hidden_fields(getattr(request, "user", None), self._meta.model)
+        if not hidden:
+            return
+        for name, item in list(self.filters.items()):
+            if isinstance(item, django_filters.OrderingFilter):
+                item.param_map = {p: f for p, f in item.param_map.items() if f.split("__")[0] not in hidden}
+                item.extra = {**item.extra, "choices": [
+                    (value, label) for value, label in item.extra["choices"] if value.lstrip("-") in item.param_map
+                ]}
+                item.__dict__.pop("_field", None)  # a form field built before (e.g. by the schema) has all choices
+            elif item.field_name and item.field_name.split("__")[0] in hidden:
+                del self.filters[name]
+
+
+def schema_hidden_fields_not_required(result, generator, request, public):
+    """drf-spectacular hook: a field hidden from some role is never required in its component (DESIGN §5).
+
+    The components keep their names and properties; only ``required`` loses the role-hidden names.
+    A record hidden as a whole (an invoice from production) is absent, not partial: its list is
+    empty for that role, so its component keeps its required fields but for the classed ones.
+    """
+    schemas = result.get("components", {}).get("schemas", {})
+    # the registry has no public iteration; its components know the serializer behind each name,
+    # which is exact where guessing names from class names is not (ref_name, split request/response)
+    for component in generator.registry._components.values():
+        serializer = component.object
+        if component.type != "schemas" or not isinstance(serializer, RoleFieldsMixin):
+            continue
+        schema = schemas.get(component.name)
+        if not schema or "required" not in schema:
+            continue
+        maybe_hidden = type(serializer).maybe_hidden_fields()
+        schema["required"] = [name for name in schema["required"] if name not in maybe_hidden]
+        if not schema["required"]:
+            del schema["required"]
+    return result
 
 
 def api_not_found(request, *args, **kwargs):

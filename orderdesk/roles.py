@@ -147,6 +147,177 @@ def hidden_classes(user) -> frozenset[str]:
     return FieldClass.ALL - seen_classes(user)
 
 
+# --- The field table (DESIGN §5): which field of which record belongs to which class ----------
+#: The name standing for "the whole record": the record itself is of the class (its list, its pages,
+#: its admin, its API), not just some of its fields.
+RECORD = "*"
+
+#: Every sensitive field, by model label, with its class. Besides model fields the table names what
+#: surfaces show under a field's name: history pseudo-fields (``"history.<field>"``: an
+#: :class:`orders.OrderChange` row whose ``field`` is no model field, e.g. ``lines``, whose value lists
+#: unit prices), serializer-only fields (``open_exposure``, ``line_total``) and transition comments
+#: (``"transition.<name>"``, see :data:`TRANSITION_COMMENT`).
+#:
+#: Decided here: the receipt *scan* is contact (the scanned delivery note carries the signer's name and
+#: signature and the delivery address); the receipt *reference* is not (a delivery-note number that
+#: production and logistics use to find the paper). ``special_terms`` and ``schedule_delay_reason``
+#: are not classed: production must read the terms it builds to and the delay it acknowledged.
+FIELD_CLASSES: dict[str, dict[str, str]] = {
+    "orders.Order": {
+        "total_amount": FieldClass.PRICE,
+        "history.lines": FieldClass.PRICE,  # an OrderChange of the lines: "SKU × qty @ unit price; …"
+        "credit_override_reason": FieldClass.CREDIT,
+        "contact_name": FieldClass.CONTACT,
+        "contact_phone": FieldClass.CONTACT,
+        "delivery_address": FieldClass.CONTACT,
+        "receipt_signed_by": FieldClass.CONTACT,
+        "receipt_scan": FieldClass.CONTACT,
+        # the comments of the review transitions (StateLog.description)
+        "transition.submit": FieldClass.INTERNAL,
+        "transition.return": FieldClass.INTERNAL,
+        "transition.approve": FieldClass.INTERNAL,
+        "transition.cancel": FieldClass.INTERNAL,
+    },
+    "orders.OrderLine": {
+        "unit_price": FieldClass.PRICE,
+        "line_total": FieldClass.PRICE,  # serializer-only
+    },
+    "orders.Product": {
+        "standard_price": FieldClass.PRICE,
+    },
+    "orders.Customer": {
+        "credit_limit": FieldClass.CREDIT,
+        "open_exposure": FieldClass.CREDIT,  # serializer-only (annotated)
+        "contact_name": FieldClass.CONTACT,
+        "contact_phone": FieldClass.CONTACT,
+        "email": FieldClass.CONTACT,
+        "address": FieldClass.CONTACT,
+    },
+    "orders.Signoff": {"comment": FieldClass.INTERNAL},
+    "orders.Escalation": {RECORD: FieldClass.INTERNAL},
+    "orders.Clarification": {RECORD: FieldClass.INTERNAL},
+    "orders.Communication": {RECORD: FieldClass.INTERNAL},
+    "finance.Invoice": {RECORD: FieldClass.PRICE, "amount": FieldClass.PRICE, "paid_amount": FieldClass.PRICE,
+                        "outstanding": FieldClass.PRICE},
+    "finance.Payment": {RECORD: FieldClass.PRICE, "amount": FieldClass.PRICE},
+    "supervision.PeriodicCheck": {RECORD: FieldClass.INTERNAL},
+    # a transition record's raw comment may be internal (review transitions) or credit (an override's
+    # reason): surfaces show it through transition_comment_for(), never the raw column
+    "django_fsm_log.StateLog": {"description": FieldClass.INTERNAL},
+    "supervision.CheckItem": {RECORD: FieldClass.INTERNAL, "loss_amount": FieldClass.PRICE},
+}
+
+#: The history pseudo-field of a transition's comment (``FIELD_CLASSES["orders.Order"]``).
+TRANSITION_COMMENT = "transition.{}"
+
+#: The prefix of a history pseudo-field (``FIELD_CLASSES["orders.Order"]["history.lines"]``).
+HISTORY_PREFIX = "history."
+
+#: History values of an OrderChange row (``field``) name a field of one of these records.
+HISTORY_LABELS = ("orders.Order", "orders.OrderLine", "orders.Customer")
+
+
+def _label(model_or_label) -> str:
+    if isinstance(model_or_label, str):
+        return model_or_label
+    return model_or_label._meta.label
+
+
+def hidden_fields(user, model_or_label) -> frozenset[str]:
+    """The names of the record's fields the user may not see (with :data:`RECORD` if the whole record)."""
+    hidden = hidden_classes(user)
+    if not hidden:
+        return frozenset()
+    table = FIELD_CLASSES.get(_label(model_or_label), {})
+    names = frozenset(name for name, cls in table.items() if cls in hidden)
+    if RECORD in names:
+        # nothing of a hidden record shows: every field of it counts as hidden
+        names |= frozenset(table) | _model_field_names(model_or_label)
+    return names
+
+
+def _model_field_names(model_or_label) -> frozenset[str]:
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(_label(model_or_label))
+    except (LookupError, ValueError):
+        return frozenset()
+    return frozenset(f.name for f in model._meta.get_fields() if not f.auto_created or f.concrete)
+
+
+def is_hidden(user, model_or_label, field: str) -> bool:
+    """Whether one field (or :data:`RECORD`) of the record is hidden from the user."""
+    return field in hidden_fields(user, model_or_label)
+
+
+def is_record_hidden(user, model_or_label) -> bool:
+    """Whether the whole record (an escalation, an invoice, a sampled check...) is hidden from the user."""
+    return RECORD in hidden_fields(user, model_or_label)
+
+
+def hidden_transition_comment(user, transition: str, *, credit_override: bool = True) -> bool:
+    """Whether the comment of a transition record is hidden from the user.
+
+    The comments of the review transitions are internal; an approval that overrode the credit limit
+    gives the override's reason as its comment, so that comment is credit too (``credit_override``:
+    whether it did; when a surface does not know, it counts as if it did).
+    """
+    hidden = hidden_fields(user, "orders.Order")
+    if TRANSITION_COMMENT.format(transition) in hidden:
+        return True
+    return transition == "approve" and credit_override and "credit_override_reason" in hidden
+
+
+def transition_comment_for(user, transition: str, comment: str | None, *, credit_override: bool = True) -> str:
+    """A transition record's comment as the user may read it ("" when hidden). Every history surface uses it."""
+    if hidden_transition_comment(user, transition, credit_override=credit_override):
+        return ""
+    return comment or ""
+
+
+def history_values_for(user, kind: str, name: str, before: str, after: str, note: str) -> tuple[str, str, str]:
+    """One history/audit row's (before, after, note) as the user may read them ("" where hidden).
+
+    ``kind`` "transition" (``name`` the transition, ``note`` its comment) or "change" (``name`` the
+    field, ``before``/``after`` its values): what every trail surface (API, pages, CSV) shows.
+    """
+    if kind == "transition":
+        return before, after, transition_comment_for(user, name, note)
+    if name in hidden_history_fields(user):
+        return "", "", note
+    return before, after, note
+
+
+def hidden_history_fields(user) -> frozenset[str]:
+    """The OrderChange ``field`` names whose values the user may not see (order, line and customer fields)."""
+    names: set[str] = set()
+    for label in HISTORY_LABELS:
+        for name in hidden_fields(user, label) - {RECORD}:
+            names.add(name.removeprefix(HISTORY_PREFIX))
+    return frozenset(names)
+
+
+def page_visibility(user) -> dict:
+    """The flags the page templates read (``sees_prices`` ..., ``sees.<record>``), all from the table above."""
+    return {
+        "sees_prices": FieldClass.PRICE not in hidden_classes(user),
+        "sees_credit": FieldClass.CREDIT not in hidden_classes(user),
+        "sees_contact": FieldClass.CONTACT not in hidden_classes(user),
+        "sees_internal": FieldClass.INTERNAL not in hidden_classes(user),
+        "sees_tracking_url": sees_tracking_url(user),
+        "sees": {
+            "communications": not is_record_hidden(user, "orders.Communication"),
+            "clarifications": not is_record_hidden(user, "orders.Clarification"),
+            "escalations": not is_record_hidden(user, "orders.Escalation"),
+            "invoices": not is_record_hidden(user, "finance.Invoice"),
+            "checks": not is_record_hidden(user, "supervision.PeriodicCheck"),
+            "signoff_comments": not is_hidden(user, "orders.Signoff", "comment"),
+            "credit_override": not is_hidden(user, "orders.Order", "credit_override_reason"),
+        },
+    }
+
+
 # Kept as named sets for the querysets that filter on them (derived from the table above).
 SEES_PRICES = frozenset(r for r, seen in CLASSES_SEEN_BY_ROLE.items() if FieldClass.PRICE in seen)
 SEES_CREDIT = frozenset(r for r, seen in CLASSES_SEEN_BY_ROLE.items() if FieldClass.CREDIT in seen)

@@ -1,8 +1,9 @@
 """Settings, all from the environment (12-factor) with defaults that need no service.
 
 Without any variable set, OrderDesk runs on SQLite (WAL, immediate transactions,
-busy timeout) and an embedded Celery broker (kombu's filesystem transport under
-``var/``), so that `make run` needs nothing but Python. Production sets
+busy timeout) and an embedded Celery broker (kombu's SQLAlchemy transport on the
+SQLite file ``var/celery-broker.sqlite3``: transactional, so a message is never
+read half-written, as it was with kombu's filesystem transport), so that `make run` needs nothing but Python. Production sets
 ``DATABASE_URL=postgres://…`` and ``CELERY_BROKER_URL=redis://…``.
 """
 
@@ -38,7 +39,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "orderdesk.apps.OrderDeskConfig",
+    "orderdesk.apps.OrderDeskConfig",  # also holds orderdesk.models.StoredFile of the db storage
     "axes",
     "csp",
     "rest_framework",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "orderdesk.middleware.LockTimeoutMiddleware",
+    "orderdesk.input_guards.NulByteMiddleware",
     "csp.middleware.CSPMiddleware",
     # last: turns a lockout flagged by the axes backend into its page / JSON answer
     "axes.middleware.AxesMiddleware",
@@ -138,8 +140,28 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+# --- Uploads storage (issue 9) ------------------------------------------------------
+# FILE_STORAGE=filesystem (default: MEDIA_ROOT, one node), db (orderdesk.storage: the
+# bytes in the database, shared by every node; compose uses it), s3 (django-storages,
+# `pip install django-storages[s3]`, AWS_STORAGE_BUCKET_NAME etc. from the environment).
+# Whatever the backend, /media/<name> is served by the permission-checked orderdesk.media.
+FILE_STORAGE = env.str("FILE_STORAGE", default="filesystem")
+_DEFAULT_STORAGE = {
+    "filesystem": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "db": {"BACKEND": "orderdesk.storage.DatabaseStorage"},
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default=""),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+        },
+    },
+}[FILE_STORAGE]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
@@ -163,7 +185,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "orderdesk.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "orderdesk.input_guards.LimitedJSONParser",  # size, depth and NUL limits (issue 9)
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -184,6 +206,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # a field hidden from some role is never marked required (DESIGN §5)
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "orderdesk.api.schema_hidden_fields_not_required",
+    ],
     # one name per choice set where several serializers share a field name
     "ENUM_NAME_OVERRIDES": {
         "OrderStateEnum": "orders.models.State",
@@ -198,25 +225,36 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery ---------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-if CELERY_BROKER_URL.startswith("filesystem"):
-    _broker_dir = VAR_DIR / "celery" / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "processed_folder": str(VAR_DIR / "celery" / "processed"),
-        "control_folder": str(VAR_DIR / "celery" / "control"),
-        "store_processed": False,
-    }
-    for _d in (_broker_dir, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "control"):
-        _d.mkdir(parents=True, exist_ok=True)
+# The embedded broker of the quick start is kombu's SQLAlchemy transport on a SQLite
+# file under var/ (issue 9). kombu's filesystem transport, the former default, lets
+# a reader see a half-written message under load (the worker died with
+# JSONDecodeError); SQLite is transactional: a message is committed whole or not at
+# all, a consumer takes it under BEGIN IMMEDIATE, and a busy database is a
+# connection error the worker retries, never an unrecoverable one.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+EMBEDDED_BROKER_URL = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=EMBEDDED_BROKER_URL)
+if CELERY_BROKER_URL.startswith(("sqla+sqlite", "sqlalchemy+sqlite")):
+    # passed to sqlalchemy.create_engine: wait for the write lock rather than fail
+    # (every option is passed to create_engine, so nothing else may go here). The
+    # worker polls the table once a second (the virtual transport's default).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler plus a heartbeat file (orderdesk.beat);
+# `manage.py healthcheck_beat` fails when it is older than BEAT_HEARTBEAT_MAX_AGE.
+CELERY_BEAT_SCHEDULER = "orderdesk.beat:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 30
+BEAT_HEARTBEAT_FILE = env.path("BEAT_HEARTBEAT_FILE", default=str(VAR_DIR / "beat-heartbeat"))
+BEAT_HEARTBEAT_MAX_AGE = env.int("BEAT_HEARTBEAT_MAX_AGE", default=120)
+# The worker reconnects to a broker that was down at most this many seconds apart
+# (orderdesk.celery.Consumer), so it is back before the next outbox sweep.
+CELERY_WORKER_CONSUMER = "orderdesk.celery:Consumer"
+CELERY_BROKER_RECONNECT_MAX = env.int("CELERY_BROKER_RECONNECT_MAX", default=5)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The beat schedule is seeded into django-celery-beat by a data migration and is
 # editable in the admin from then on.
@@ -229,19 +267,49 @@ DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="orderdesk-demo")
 TRACKING_SALT = "orderdesk.track"
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# --- E-mail (issue 9) ---------------------------------------------------------
+# EMAIL_URL (django-environ's email_url): smtp+tls://user:pass@smtp.example.com:587
+# (STARTTLS), smtp+ssl://user:pass@host:465 (implicit TLS), smtp://host:25 (plain),
+# consolemail://. Unset: the console (or EMAIL_BACKEND, kept for compatibility).
+if env.str("EMAIL_URL", default=""):
+    vars().update({k: v for k, v in env.email_url("EMAIL_URL").items() if k.startswith("EMAIL_")})
+    EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+else:
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orderdesk@example.com")
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# --- Logging (issue 9) ---------------------------------------------------------
+# LOG_FORMAT=json (default with DEBUG off): one JSON object a line with time, level,
+# logger, message and request_id (orderdesk.logs); text: the same fields, readable.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "orderdesk.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler", "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+MIDDLEWARE.insert(0, "orderdesk.logs.RequestIdMiddleware")
+# The worker and beat log through the same handler (Celery would replace it).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Notifications and scheduled checks (issue 5) ----------------------------------
 # E-mails go through an outbox (notifications.EmailOutbox): written with their cause,

@@ -77,12 +77,6 @@ admin.site.site_title = _("OrderDesk admin")
 admin.site.index_title = _("Administration")
 
 
-ORDER_PRICE_FIELDS = ("total_amount",)
-ORDER_CREDIT_FIELDS = ("credit_override_reason",)
-# the receipt's signer and scan identify the customer's people and place as the contact data does
-ORDER_CONTACT_FIELDS = ("contact_name", "contact_phone", "delivery_address", "receipt_signed_by", "receipt_scan")
-
-
 def state_label(value) -> str:
     if value is None:
         return "—"
@@ -100,17 +94,6 @@ def person(user) -> str:
     if first and last and any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
         return f"{last}{first}"
     return user.get_full_name() or user.get_username()
-
-
-def change_is_hidden(user, field_name: str) -> bool:
-    """Whether the values of a recorded field change are hidden from the user (DESIGN §5)."""
-    if field_name in ORDER_PRICE_FIELDS or field_name == "lines":  # a lines change lists unit prices
-        return not roles.sees_prices(user)
-    if field_name in ORDER_CREDIT_FIELDS:
-        return not roles.sees_credit(user)
-    if field_name in ORDER_CONTACT_FIELDS:
-        return not roles.sees_customer_contact(user)
-    return False
 
 
 def field_label(name: str) -> str:
@@ -154,9 +137,6 @@ class CustomerAdmin(RoleScopedAdmin):
         "open_exposure",
         "created_at",
     )
-    credit_fields = ("credit_limit", "open_exposure")
-    contact_fields = ("contact_name", "contact_phone", "email", "address")
-
     def get_queryset(self, request):
         qs = customers_with_exposure()
         return qs if self.has_view_permission(request) else qs.none()
@@ -178,7 +158,6 @@ class ProductAdmin(RoleScopedAdmin):
     list_display = ("sku", "name", "specification", "unit", "standard_price", "lead_time_days", "is_active")
     list_filter = ("is_active",)
     search_fields = ("sku", "name", "specification")
-    price_fields = ("standard_price",)
 
 
 # --- orders ---------------------------------------------------------------------------
@@ -190,7 +169,6 @@ class OrderLineInline(FieldVisibilityMixin, admin.TabularInline):
     can_delete = False
     fields = ("position", "product", "specification", "quantity", "unit_price", "line_total")
     readonly_fields = ("position", "line_total")
-    price_fields = ("unit_price", "line_total")
 
     def _editable(self, request, obj) -> bool:
         return obj is not None and obj.state == State.RECEIVED and roles.may(request.user, "order.edit", obj)
@@ -265,9 +243,6 @@ class OrderAdmin(RoleScopedAdmin):
     list_select_related = ("customer", "assistant")
     search_fields = ("number", "customer__name", "customer__code", "contact_name", "contact_phone")
     inlines = (OrderLineInline, ClarificationInline, SignoffInline)
-    price_fields = ORDER_PRICE_FIELDS
-    credit_fields = ORDER_CREDIT_FIELDS
-    contact_fields = ORDER_CONTACT_FIELDS
     fieldsets = (
         (
             None,
@@ -336,11 +311,8 @@ class OrderAdmin(RoleScopedAdmin):
             inlines.append(SignoffInline)
         return inlines
 
-    def hidden_fields(self, request):
-        hidden = set(super().hidden_fields(request))
-        if not roles.sees_tracking_url(request.user):
-            hidden.add("tracking_link")
-        return frozenset(hidden)
+    def extra_hidden_fields(self, request):
+        return frozenset() if roles.sees_tracking_url(request.user) else frozenset({"tracking_link"})
 
     def editable_fields(self, request, obj) -> set[str]:
         if obj is None:
@@ -489,7 +461,8 @@ class OrderAdmin(RoleScopedAdmin):
                     "label": lifecycle.label(name),
                     "target": state_label(item["target"]),
                     "dangerous": lifecycle.TRANSITIONS[name].danger,
-                    "form": date_input(transition_form_class(name)(prefix=name)),
+                    # the same button defaults as the order page (lifecycle registry)
+                    "form": date_input(transition_form_class(name)(prefix=name, initial=lifecycle.initial(name, order))),
                     "url": reverse(
                         "admin:orders_order_transition", args=[order.pk, name], current_app=self.admin_site.name
                     ),
@@ -498,7 +471,8 @@ class OrderAdmin(RoleScopedAdmin):
         return result
 
     # --- history and related records -----------------------------------------------------
-    def state_history(self, order) -> list[dict]:
+    def state_history(self, request, order) -> list[dict]:
+        override = bool(order.credit_override_reason)
         logs = (
             StateLog.objects.filter(content_type=ContentType.objects.get_for_model(Order), object_id=order.pk)
             .select_related("by")
@@ -511,15 +485,17 @@ class OrderAdmin(RoleScopedAdmin):
                 "transition": lifecycle.label(log.transition),
                 "source": state_label(log.source_state),
                 "target": state_label(log.state),
-                "comment": log.description or "",
+                "comment": roles.transition_comment_for(request.user, log.transition, log.description,
+                                                        credit_override=override),
             }
             for log in logs
         ]
 
     def field_changes(self, request, order) -> list[dict]:
         rows = []
+        hidden_names = roles.hidden_history_fields(request.user)
         for change in order.changes.select_related("user").order_by("at", "id"):
-            hidden = change_is_hidden(request.user, change.field)
+            hidden = change.field in hidden_names
             rows.append(
                 {
                     "when": change.at,
@@ -577,7 +553,7 @@ class OrderAdmin(RoleScopedAdmin):
         if order is not None:
             extra_context.update(
                 transition_forms=self.transition_forms(request, order),
-                state_history=self.state_history(order),
+                state_history=self.state_history(request, order),
                 field_changes=self.field_changes(request, order),
                 related_links=self.related_links(request, order),
             )
@@ -591,7 +567,6 @@ class OrderLineAdmin(ReadOnlyAdmin):
     search_fields = ("order__number", "product__sku", "specification")
     fields = ("order", "position", "product", "specification", "quantity", "unit_price", "line_total")
     readonly_fields = ("line_total",)
-    price_fields = ("unit_price", "line_total")
 
     @admin.display(description=_("line total"))
     def line_total(self, obj):
@@ -664,11 +639,7 @@ class OrderChangeAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         # the mask is computed per request in SQL (the admin instance is shared between requests)
-        masked = [
-            name
-            for name in (*ORDER_PRICE_FIELDS, "lines", *ORDER_CREDIT_FIELDS, *ORDER_CONTACT_FIELDS)
-            if change_is_hidden(request.user, name)
-        ]
+        masked = sorted(roles.hidden_history_fields(request.user))
         hidden = Value(str(HIDDEN_VALUE))
         return (
             super()
@@ -779,19 +750,29 @@ class StateLogAdmin(ReadOnlyAdmin):
     """Every recorded transition (django-fsm-log), of the orders the user may see."""
 
     order_field = None
-    list_display = ("timestamp", "order_link", "transition", "source", "target", "by", "description")
+    # the raw `description` is classed (FIELD_CLASSES: it may carry an internal or credit comment);
+    # `comment` shows each row's comment as the user may read it
+    list_display = ("timestamp", "order_link", "transition", "source", "target", "by", "comment")
     list_filter = ("transition", "state")
     search_fields = ("order_number", "description")
-    fields = ("timestamp", "order_link", "transition", "source", "target", "by", "description")
-    readonly_fields = ("order_link", "source", "target")
+    fields = ("timestamp", "order_link", "transition", "source", "target", "by", "comment")
+    readonly_fields = ("order_link", "source", "target", "comment")
     ordering = ("-timestamp", "-id")
+
+    @admin.display(description=_("comment"))
+    def comment(self, obj):
+        return getattr(obj, "comment_shown", "")
 
     def get_queryset(self, request):
         if not self.has_view_permission(request):
             return StateLog.objects.none()
         order_ct = ContentType.objects.get_for_model(Order)
+        # the mask is computed per request in SQL (the admin instance is shared between requests)
+        masked = [name for name in roles.TRANSITION_ROLES if roles.hidden_transition_comment(request.user, name)]
         qs = StateLog.objects.select_related("by").annotate(
-            order_number=Subquery(Order.objects.filter(pk=OuterRef("object_id")).values("number")[:1])
+            order_number=Subquery(Order.objects.filter(pk=OuterRef("object_id")).values("number")[:1]),
+            comment_shown=Case(When(transition__in=masked, then=Value("")), default=F("description"),
+                               output_field=TextField()),
         )
         if not request.user.is_superuser:
             qs = qs.filter(content_type=order_ct, object_id__in=visible_orders(request.user).values("pk"))

@@ -7,8 +7,10 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self):
-        from orderdesk import admin_base
+        from orderdesk import admin_base, media
+        from orders import selectors
         from orders.models import Order
-        from orders.selectors import visible_orders
 
-        admin_base.set_order_scope(model=Order, visible_orders=visible_orders)
+        admin_base.set_order_scope(model=Order, visible_orders=selectors.visible_orders)
+        media.register("receipts/", selectors.may_read_receipt)
+        media.register("imports/", selectors.may_read_import_sheet)

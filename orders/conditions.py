@@ -5,11 +5,18 @@ Each takes the order and answers whether it holds; each carries a stable
 in a 400 answer. They read only the order, its related rows and the transition
 context the service attached (``order.ctx``: user, comment, data); they write
 nothing.
+
+Each runs once per transition: the service checks them to name the unmet ones,
+then django-fsm's ``@transition`` checks them again before the body runs. While a
+run's :class:`~orders.models.TransitionContext` is attached, a condition's answer
+is kept on it (``ctx.results``) and the second check reads it. Without a context
+(a checklist, a test calling one directly) each call evaluates afresh.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal
 
 from django.db.models import Max, Sum
@@ -21,10 +28,19 @@ def condition(code: str, message, *, conflict: bool = False):
     """Mark a condition; ``conflict=True`` means an unmet one is a 409 (a lost race), not a 400."""
 
     def deco(func):
-        func.code = code
-        func.message = message
-        func.conflict = conflict
-        return func
+        @functools.wraps(func)
+        def check(order) -> bool:
+            ctx = getattr(order, "_ctx", None)
+            if ctx is None:
+                return check.__wrapped__(order)
+            if check not in ctx.results:
+                ctx.results[check] = bool(check.__wrapped__(order))
+            return ctx.results[check]
+
+        check.code = code
+        check.message = message
+        check.conflict = conflict
+        return check
 
     return deco
 

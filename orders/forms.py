@@ -76,9 +76,6 @@ def transition_form_class(name: str) -> type[TransitionForm]:
 
 
 # --- pages ---------------------------------------------------------------------------
-# Fields the page does not ask for (accept: recording the receipt states that the inspection passed).
-HIDDEN_TRANSITION_FIELDS = frozenset({"inspection_passed"})
-
 
 def use_html5_dates(form: forms.BaseForm) -> forms.BaseForm:
     """Render the form's date fields as `<input type="date">` (ISO values, whatever the language)."""

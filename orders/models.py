@@ -118,6 +118,8 @@ class TransitionContext:
     user: object = None
     comment: str = ""
     data: dict = field(default_factory=dict)
+    # Each condition's answer for this run (orders.conditions: evaluated once per transition).
+    results: dict = field(default_factory=dict)
 
 
 def named(name: str):

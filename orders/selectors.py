@@ -228,50 +228,41 @@ LIST_SORTS = {
 
 
 # --- the caller's work (the dashboard's "your work" lists) -----------------------------------
-def _completed_q():
-    from production.models import ProgressReport
-
-    return Exists(ProgressReport.objects.filter(order=OuterRef("pk"), percent_complete__gte=100))
-
-
 def work_queues(user) -> list[dict]:
     """What waits for the caller's role now: one entry per queue with its orders (oldest first).
 
-    Declared per role from the lifecycle (DESIGN §4): the next transition each role runs,
-    applied to the orders the caller may see.
+    The queues are declared in the lifecycle registry (:func:`orders.lifecycle.work_queues`):
+    the next transition each role runs (``roles.TRANSITION_ROLES``), in the transition's
+    source states, applied to the orders the caller may see.
     """
-    from django.utils.translation import gettext_lazy as _
+    from orders import lifecycle
 
-    user_roles = roles.roles_of(user)
-    queues = []
-
-    def add(key, title, q, *, roles_needed):
-        if user_roles & roles_needed:
-            queues.append({"key": key, "title": title, "q": q})
-
-    add("drafts", _("Your drafts to check and submit"),
-        Q(assistant=user, state=State.RECEIVED, submitted_at__isnull=True), roles_needed={Role.SALES_ASSISTANT})
-    add("deliveries", _("Delivered: record the customer's acceptance"),
-        Q(assistant=user, state=State.SHIPPED), roles_needed={Role.SALES_ASSISTANT})
-    add("review", _("Waiting for your review"), Q(state=State.RECEIVED, submitted_at__isnull=False),
-        roles_needed={Role.SALES_MANAGER})
-    add("to_plan", _("Approved: plan and schedule"), Q(state=State.REVIEWED),
-        roles_needed={Role.PRODUCTION_SUPERVISOR})
-    add("to_start", _("Scheduled: get ready and start"), Q(state=State.SCHEDULED),
-        roles_needed={Role.PRODUCTION_SUPERVISOR})
-    add("producing", _("In production: report progress"), Q(state=State.PRODUCING),
-        roles_needed={Role.PRODUCTION_WORKER})
-    add("to_ship", _("Production complete: ship"), Q(state=State.PRODUCING) & Q(_completed_q()),
-        roles_needed=set(roles.LOGISTICS))
-    add("in_transit", _("Shipped: keep the tracking current"), Q(state=State.SHIPPED),
-        roles_needed=set(roles.LOGISTICS))
-    add("to_settle", _("Accepted: invoice, collect and settle"), Q(state=State.ACCEPTED),
-        roles_needed=set(roles.FINANCE))
     if roles.is_read_only(user):
         return []
     base = order_list(user).order_by("created_at", "id")
-    for queue in queues:
-        orders = base.filter(queue.pop("q"))
-        queue["orders"] = list(orders[:8])
-        queue["count"] = orders.count() if len(queue["orders"]) == 8 else len(queue["orders"])
+    queues = []
+    for spec in lifecycle.work_queues(roles.roles_of(user)):
+        q = Q(state__in=spec["states"])
+        if spec["own"]:
+            q &= Q(assistant=user)
+        if spec["where"] is not None:
+            q &= spec["where"](user)
+        orders = base.filter(q)
+        shown = list(orders[:8])
+        queues.append({"key": spec["key"], "title": spec["title"], "orders": shown,
+                       "count": orders.count() if len(shown) == 8 else len(shown)})
     return queues
+
+
+# --- uploaded files (served by orderdesk.media, which asks these) ------------------------------------------
+def may_read_receipt(user, name: str) -> bool:
+    """A receipt scan: for a user who sees its order and the contact field class (the signer is contact data)."""
+    return roles.sees_customer_contact(user) and visible_orders(user).filter(receipt_scan=name).exists()
+
+
+def may_read_import_sheet(user, name: str) -> bool:
+    """An import sheet: for the user who uploaded it (and superusers)."""
+    from orders.models import ImportJob
+
+    jobs = ImportJob.objects.filter(file=name)
+    return jobs.exists() if user.is_superuser else jobs.filter(user=user).exists()

@@ -29,7 +29,6 @@ from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, NotFound, Ser
 from orderdesk.pages import parse_date, who
 from orders import lifecycle, panels, selectors, services
 from orders.forms import (
-    HIDDEN_TRANSITION_FIELDS,
     LINES_PREFIX,
     OrderForm,
     OrderLineFormSet,
@@ -40,9 +39,6 @@ from orders.models import Order, State
 
 PAGE_SIZE = 25
 DASHBOARD_LIST_SIZE = 10
-# Field changes whose values only some roles may read (R5.2).
-CONTACT_FIELDS = frozenset({"contact_name", "contact_phone", "delivery_address"})
-PRICE_FIELDS = frozenset({"lines", "total_amount"})
 # The customer's view of the lifecycle (the tracking page's progress steps).
 CUSTOMER_STEPS = (State.RECEIVED, State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED, State.ACCEPTED)
 
@@ -107,7 +103,7 @@ def _filtered_orders(request):
         f["q"] = query
     sort = params.get("sort", "")
     key = sort.lstrip("-")
-    if key not in selectors.LIST_SORTS or (key == "total" and not roles.sees_prices(user)):
+    if key not in selectors.LIST_SORTS or roles.is_hidden(user, Order, selectors.LIST_SORTS[key]):
         sort, key = "", ""
     if key:
         field = selectors.LIST_SORTS[key]
@@ -118,10 +114,11 @@ def _filtered_orders(request):
     return orders, f
 
 
-def _sort_links(current: str, sees_prices: bool) -> dict:
+def _sort_links(current: str, user) -> dict:
     links = {}
-    for key in selectors.LIST_SORTS:
-        if key == "total" and not sees_prices:
+    hidden = roles.hidden_fields(user, Order)
+    for key, field in selectors.LIST_SORTS.items():
+        if field in hidden:
             continue
         if current == key:
             links[key] = {"next": f"-{key}", "dir": "asc"}
@@ -157,7 +154,7 @@ def order_list(request):
             "overdue": f.get("overdue", False),
             "customer": customer,
             "filtered": any(k for k in f if k != "sort"),
-            "sorts": _sort_links(f.get("sort", ""), sees_prices),
+            "sorts": _sort_links(f.get("sort", ""), user),
             "sees_prices": sees_prices,
             "may_create": roles.may(user, "order.create"),
             "may_import": roles.may(user, "order.import"),
@@ -167,67 +164,47 @@ def order_list(request):
 
 
 def _export_columns(user) -> list[tuple[str, object]]:
+    """The export's columns: each names the order field it shows; hidden fields (DESIGN §5) are left out."""
     columns = [
-        (_("Number"), lambda o: o.number),
-        (_("Customer"), lambda o: o.customer.name),
-        (_("State"), lambda o: o.get_state_display()),
-        (_("Channel"), lambda o: o.get_channel_display()),
-        (_("Requested delivery"), lambda o: o.requested_delivery_date),
-        (_("Promised delivery"), lambda o: o.promised_delivery_date),
-        (_("Assistant"), lambda o: o.assistant.get_full_name() or o.assistant.get_username()),
-        (_("Workshop"), lambda o: str(o.workshop) if o.workshop else ""),
-        (_("Created"), lambda o: timezone.localtime(o.created_at).replace(tzinfo=None)),
+        (_("Number"), "number", lambda o: o.number),
+        (_("Customer"), "customer", lambda o: o.customer.name),
+        (_("State"), "state", lambda o: o.get_state_display()),
+        (_("Channel"), "channel", lambda o: o.get_channel_display()),
+        (_("Requested delivery"), "requested_delivery_date", lambda o: o.requested_delivery_date),
+        (_("Promised delivery"), "promised_delivery_date", lambda o: o.promised_delivery_date),
+        (_("Assistant"), "assistant", lambda o: o.assistant.get_full_name() or o.assistant.get_username()),
+        (_("Workshop"), "workshop", lambda o: str(o.workshop) if o.workshop else ""),
+        (_("Created"), "created_at", lambda o: timezone.localtime(o.created_at).replace(tzinfo=None)),
+        (_("Contact name"), "contact_name", lambda o: o.contact_name),
+        (_("Contact phone"), "contact_phone", lambda o: o.contact_phone),
+        (_("Delivery address"), "delivery_address", lambda o: o.delivery_address),
+        (_("Total"), "total_amount", lambda o: o.total_amount),
     ]
-    if roles.sees_customer_contact(user):
-        columns += [
-            (_("Contact name"), lambda o: o.contact_name),
-            (_("Contact phone"), lambda o: o.contact_phone),
-            (_("Delivery address"), lambda o: o.delivery_address),
-        ]
-    if roles.sees_prices(user):
-        columns.append((_("Total"), lambda o: o.total_amount))
-    return columns
+    hidden = roles.hidden_fields(user, Order)
+    return [(label, get) for label, field, get in columns if field not in hidden]
 
 
 def _export(request, orders, kind: str):
-    """Exactly the rows the list's filter shows (every page), with only the fields the caller may see."""
-    import csv
+    """Exactly the rows the list's filter shows (every page), with only the fields the caller may see.
 
+    Cells go through :mod:`orderdesk.exports` (formula-leading text neutralised, XLSX text kept text)."""
     from django.http import HttpResponse, StreamingHttpResponse
+
+    from orderdesk import exports
 
     columns = _export_columns(request.user)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    rows = orders.iterator(chunk_size=2000)
+    header = [str(label) for label, _get in columns]
+    rows = ([get(order) for _label, get in columns] for order in orders.iterator(chunk_size=2000))
     if kind == "csv":
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo())
-
-        def stream():
-            yield "\ufeff"  # Excel opens UTF-8 with a BOM
-            yield writer.writerow([str(label) for label, _get in columns])
-            for order in rows:
-                yield writer.writerow(["" if (v := get(order)) is None else v for _label, get in columns])
-
-        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(exports.csv_stream(header, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
         return response
-    import io
-
-    import openpyxl
-
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(title=str(_("Orders"))[:31])
-    sheet.append([str(label) for label, _get in columns])
-    for order in rows:
-        sheet.append([get(order) for _label, get in columns])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    book = exports.XlsxWriter(_("Orders"))
+    book.append(header)
+    for row in rows:
+        book.append(row)
+    response = HttpResponse(book.to_bytes(), content_type=exports.XlsxWriter.content_type)
     response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.xlsx"'
     return response
 
@@ -421,19 +398,16 @@ def _field_label(name: str) -> str:
 
 def _timeline(order: Order, user) -> list[dict]:
     """Transitions (django-fsm-log) and field changes of the order, oldest first."""
-    sees_contact = roles.sees_customer_contact(user)
-    sees_prices = roles.sees_prices(user)
-    sees_credit = roles.sees_credit(user)
+    hidden_changes = roles.hidden_history_fields(user)
+    override = bool(order.credit_override_reason)
     states = dict(State.choices)
     entries = []
     logs = StateLog.objects.filter(
         content_type=ContentType.objects.get_for_model(Order), object_id=order.pk
     ).select_related("by")
     for log in logs:
-        # an approval's comment may carry the credit override reason (credit data)
-        comment = log.description or ""
-        if log.transition == "approve" and not sees_credit:
-            comment = ""
+        # review comments are internal; an approval's comment may carry the credit override reason
+        comment = roles.transition_comment_for(user, log.transition, log.description, credit_override=override)
         entries.append(
             {
                 "kind": "transition",
@@ -448,9 +422,7 @@ def _timeline(order: Order, user) -> list[dict]:
             }
         )
     for change in order.changes.select_related("user"):
-        hidden = (change.field in CONTACT_FIELDS and not sees_contact) or (
-            change.field in PRICE_FIELDS and not sees_prices
-        )
+        hidden = change.field in hidden_changes
         entries.append(
             {
                 "kind": "change",
@@ -468,26 +440,37 @@ def _timeline(order: Order, user) -> list[dict]:
     return entries
 
 
+def _sees_records(user) -> dict[str, bool]:
+    return roles.page_visibility(user)["sees"]
+
+
+def visibility_context(user) -> dict:
+    """What the order pages may show the user (orderdesk.roles.page_visibility). Templates read only this."""
+    return roles.page_visibility(user)
+
+
 def _timeline_extras(order: Order, user, entries: list) -> None:
-    """Communications, clarifications, escalations and the caller's
-    notifications about the order (each a fixed number of queries); the departments' entries (progress
-    reports, shipment events) come from their panels (:func:`orders.panels.timeline_entries`)."""
-    sales_side = roles.sees_credit(user)  # notes of the talks with the customer stay with sales, finance, audit
+    """Communications, clarifications, escalations and the caller's notifications about the order (each a
+    fixed number of queries), as far as the caller may see them; the departments' entries (progress reports,
+    shipment events) come from their panels (:func:`orders.panels.timeline_entries`)."""
+    sees = _sees_records(user)
     entries.extend(panels.timeline_entries(order=order, user=user))
-    if sales_side:
+    if sees["communications"]:
         for comm in order.communications.select_related("recorded_by"):
             entries.append({"kind": "communication", "at": comm.at, "who": who(comm.recorded_by),
                             "channel": comm.get_channel_display(), "with_whom": comm.with_whom,
                             "summary": comm.summary, "key": (comm.at, 4, comm.pk)})
+    if sees["clarifications"]:
         for clar in order.clarifications.select_related("raised_by"):
             entries.append({"kind": "clarification", "at": clar.raised_at, "who": who(clar.raised_by),
                             "question": clar.question, "resolution": clar.resolution,
                             "resolved_at": clar.resolved_at, "key": (clar.raised_at, 5, clar.pk)})
-    for esc in order.escalations.select_related("raised_by", "resolved_by"):
-        entries.append({"kind": "escalation", "at": esc.raised_at, "who": who(esc.raised_by),
-                        "reason": esc.reason if sales_side else "", "resolution": esc.resolution if sales_side else "",
-                        "resolved_by": who(esc.resolved_by) if esc.resolved_by_id else "",
-                        "resolved_at": esc.resolved_at, "key": (esc.raised_at, 6, esc.pk)})
+    if sees["escalations"]:
+        for esc in order.escalations.select_related("raised_by", "resolved_by"):
+            entries.append({"kind": "escalation", "at": esc.raised_at, "who": who(esc.raised_by),
+                            "reason": esc.reason, "resolution": esc.resolution,
+                            "resolved_by": who(esc.resolved_by) if esc.resolved_by_id else "",
+                            "resolved_at": esc.resolved_at, "key": (esc.raised_at, 6, esc.pk)})
     for note in order.notifications.filter(user=user):
         entries.append({"kind": "notification", "at": note.created_at, "who": "", "message": note.message,
                         "label": note.get_kind_display(), "key": (note.created_at, 7, note.pk)})
@@ -499,11 +482,9 @@ def _transition_buttons(order: Order, user, *, failed: str | None = None, posted
         if not item["allowed"]:
             continue
         name = item["name"]
+        entry = lifecycle.TRANSITIONS[name]
         form = page_transition_form(name, data=posted if name == failed else None)
-        if name == "approve":
-            form.initial["promised_delivery_date"] = order.requested_delivery_date
-        elif name == "accept":
-            form.initial["signed_on"] = timezone.localdate()
+        form.initial.update(lifecycle.initial(name, order))
         buttons.append(
             {
                 "name": name,
@@ -511,10 +492,10 @@ def _transition_buttons(order: Order, user, *, failed: str | None = None, posted
                 # shown only where the state changes (submit and return keep it)
                 "target": dict(State.choices).get(item["target"], "") if item["target"] != order.state else "",
                 "form": form,
-                "extra_fields": [f for f in form if f.name not in HIDDEN_TRANSITION_FIELDS and f.name != "comment"],
+                "extra_fields": [f for f in form if f.name not in entry.page_hidden and f.name != "comment"],
                 "multipart": any(f.field.widget.needs_multipart_form for f in form),
-                "danger": lifecycle.TRANSITIONS[name].danger,
-                "comment_required": lifecycle.TRANSITIONS[name].comment_required,
+                "danger": entry.danger,
+                "comment_required": entry.comment_required,
                 "open": name == failed,
             }
         )
@@ -525,13 +506,15 @@ def _desk_context(order: Order, user, forms: dict) -> dict:
     """The assistant's check (R4.2), the communication log and escalations (R5.1) with their forms."""
     from orders.forms import ClarificationForm, CommunicationForm, EscalationForm, ResolutionForm
 
-    sales_side = roles.sees_credit(user)
+    sees = _sees_records(user)
+    sales_side = sees["communications"]  # the assistant's check and the talks with the customer are internal
     may_clarify = roles.may(user, "clarification.manage", order)
     context = {
         "checklist": selectors.submit_checklist(order)
         if order.state == State.RECEIVED and not order.is_submitted and sales_side else [],
         "communications": list(order.communications.select_related("recorded_by")) if sales_side else [],
-        "escalations": list(order.escalations.select_related("raised_by", "resolved_by")),
+        "escalations": list(order.escalations.select_related("raised_by", "resolved_by"))
+        if sees["escalations"] else [],
         "sales_side": sales_side,
         "may_edit": order.state == State.RECEIVED and roles.may(user, "order.edit", order),
         "may_communicate": roles.may(user, "communication.log", order),
@@ -553,18 +536,17 @@ def _detail_context(request, order: Order, *, failed: str | None = None, forms: 
     panels the departments registered (:mod:`orders.panels`), each with what its template reads."""
     user = request.user
     forms = forms or {}
+    visibility = visibility_context(user)
+    sees = visibility["sees"]
     signoffs = list(order.signoffs.select_related("user"))
     return {
         "order": order,
         "lines": list(order.lines.all()),
-        "sees_prices": roles.sees_prices(user),
-        "sees_credit": roles.sees_credit(user),
-        "sees_contact": roles.sees_customer_contact(user),
-        "sees_tracking_url": roles.sees_tracking_url(user),
+        **visibility,
         "timeline": _timeline(order, user),
         "signoffs": signoffs,
         "joint_review": order.requires_joint_review or bool(signoffs),
-        "clarifications": list(order.clarifications.select_related("raised_by")),
+        "clarifications": list(order.clarifications.select_related("raised_by")) if sees["clarifications"] else [],
         **_desk_context(order, user, forms),
         "transitions": _transition_buttons(order, user, failed=failed, posted=request.POST if failed else None),
         "read_only": roles.is_read_only(user),
@@ -673,18 +655,7 @@ def order_transition(request, pk: int, name: str):
             "problems": [] if isinstance(exc, Conflict) else _problems(exc, name),
         }
         return render(request, "orders/order_detail.html", context, status=status)
-    label = lifecycle.label(name)
-    if name in ("submit", "return"):  # the state stays `received`
-        messages.success(request, _("%(action)s: done.") % {"action": label})
-    else:
-        messages.success(
-            request,
-            _("%(action)s: done. The order is now “%(state)s”.")
-            % {
-                "action": label,
-                "state": order.get_state_display(),
-            },
-        )
+    messages.success(request, lifecycle.done_message(name, order))
     return redirect(order)
 
 
@@ -934,12 +905,12 @@ def import_commit(request, pk: int):
 @login_required
 def import_template(request, kind: str):
     """A sheet with the import's columns and one example order of two lines."""
-    import csv
     import datetime
     import io
 
     from django.http import HttpResponse
 
+    from orderdesk import exports
     from orders.models import Customer, Product
 
     if kind not in ("csv", "xlsx"):
@@ -956,21 +927,14 @@ def import_template(request, kind: str):
             else "standard", "10", str(product.standard_price) if product else "100.00",
         ])
     if kind == "xlsx":
-        import openpyxl
-
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.title = "orders"
-        sheet.append(list(services.IMPORT_COLUMNS))
+        book = exports.XlsxWriter("orders")
+        book.append(services.IMPORT_COLUMNS)
         for row in example:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        response = HttpResponse(buffer.getvalue(),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            book.append(row)
+        response = HttpResponse(book.to_bytes(), content_type=exports.XlsxWriter.content_type)
     else:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = exports.CsvRowWriter(buffer)
         writer.writerow(services.IMPORT_COLUMNS)
         writer.writerows(example)
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")

@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.db.models import Exists, OuterRef, Q
+
 from orders.selectors import visible_orders
 from production.models import ProductionIssue, ProductionPlan, ProgressReport, Workshop
 
@@ -20,6 +22,11 @@ def visible_plans(user):
 
 def visible_progress(user):
     return ProgressReport.objects.filter(order__in=visible_orders(user)).select_related("order", "reported_by")
+
+
+def production_complete_q(user=None) -> Q:
+    """Orders whose production is reported complete (the `ship` work queue; R4.4)."""
+    return Q(Exists(ProgressReport.objects.filter(order=OuterRef("pk"), percent_complete__gte=100)))
 
 
 def visible_issues(user):

@@ -167,6 +167,16 @@ def open_issue(*, user, order_id, kind: str, description: str) -> ProductionIssu
     return issue
 
 
+def open_rework_issue(*, order, user, comment: str) -> ProductionIssue:
+    """`reject_delivery`'s after-effect (lifecycle registry): the rejection reason becomes a quality issue.
+
+    Runs inside :func:`orders.services.run_transition`'s transaction, the order already locked.
+    """
+    return ProductionIssue.objects.create(
+        order=order, kind=ProductionIssue.Kind.QUALITY, description=comment, opened_by=user
+    )
+
+
 @transaction.atomic
 def resolve_issue(*, user, issue_id, resolution: str) -> ProductionIssue:
     try:

@@ -1,41 +1,41 @@
+"""Admin of supervision (R6.1): the manager's periodic checks, read only, held to the roles.
+
+Sampled checks are internal records as a whole (``orderdesk.roles.FIELD_CLASSES``); the admin shows
+them to the roles that read checks (``check.view``), scoped to the orders they see.
+"""
+
 from django.contrib import admin
 
+from orderdesk import roles
+from orderdesk.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from supervision.models import CheckItem, PeriodicCheck
 
+CHECK_READERS = roles.ACTION_ROLES["check.view"]
 
-class CheckItemInline(admin.TabularInline):
+
+class CheckItemInline(ReadOnlyInline):
     model = CheckItem
-    extra = 0
-    raw_id_fields = ("order", "responsible", "checked_by")
-    readonly_fields = ("checked_by", "checked_at")
+    fields = ("order", "outcome", "error_description", "loss_amount", "responsible", "checked_by", "checked_at")
+    show_change_link = False
 
 
 @admin.register(PeriodicCheck)
-class PeriodicCheckAdmin(admin.ModelAdmin):
+class PeriodicCheckAdmin(ReadOnlyAdmin):
     """Periodic checks are drawn by the service (seeded sample); the admin reads them."""
 
+    order_field = None
+    view_roles = CHECK_READERS
     list_display = ("assistant", "period_start", "period_end", "sample_size", "population", "seed", "created_by",
                     "created_at")
     list_filter = ("assistant",)
-    readonly_fields = ("assistant", "period_start", "period_end", "sample_size", "population", "seed",
-                       "created_by", "created_at")
+    fields = ("assistant", "period_start", "period_end", "sample_size", "population", "seed", "created_by",
+              "created_at")
     inlines = [CheckItemInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CheckItem)
-class CheckItemAdmin(admin.ModelAdmin):
+class CheckItemAdmin(ReadOnlyAdmin):
+    view_roles = CHECK_READERS
     list_display = ("check_run", "order", "outcome", "loss_amount", "responsible", "checked_by", "checked_at")
     list_filter = ("outcome",)
-    raw_id_fields = ("order", "responsible", "checked_by")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    list_select_related = ("check_run", "order", "responsible", "checked_by")

@@ -4,8 +4,6 @@ outside the caller's scope is a 404."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -19,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied, ValidationError
 
-from orderdesk import roles
+from orderdesk import exports, roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, NotFound, ServiceError
-from orders import selectors as order_selectors, services as order_services
+from orders import lifecycle, selectors as order_selectors, services as order_services
 from orders.models import Order, Signoff, State
 from supervision import forms, services
 from supervision.api.views import kpi_arguments
@@ -34,7 +32,8 @@ from supervision.selectors import (
     team as team_reads,
 )
 
-REVIEW_ACTIONS = ("approve", "return", "cancel")
+# The transitions the desk offers, with their forms and messages: the lifecycle registry's `desk` entries.
+REVIEW_ACTIONS = tuple(lifecycle.desk_actions())
 
 
 User = get_user_model()
@@ -95,25 +94,27 @@ def _review_order(user, pk):
 def _review_context(request, order, *, forms_in=None, problems=None, failed=None):
     user = request.user
     feasibility = review_reads.feasibility(order)
-    sees_prices = roles.sees_prices(user)
+    visibility = roles.page_visibility(user)  # the one field table (DESIGN §5)
+    sees_prices = visibility["sees_prices"]
     department = review_reads.signoff_department(user) if roles.may(user, "signoff", order) else None
     status = order_selectors.joint_review_status(order)
     signoffs = list(order.signoffs.filter(review_round=order.review_round).select_related("user"))
     waiting = order.state == State.RECEIVED and order.submitted_at is not None
     actions = {
-        name: waiting or (name == "cancel" and order.state in (State.RECEIVED, State.REVIEWED, State.SCHEDULED))
-        for name in REVIEW_ACTIONS
+        name: order.state in lifecycle.sources(name) and (waiting or not desk.after_submission)
+        for name, desk in lifecycle.desk_actions().items()
     }
     may_act = {name: actions[name] and roles.may_transition(user, name, order) and not roles.is_read_only(user)
                for name in REVIEW_ACTIONS}
     forms_in = forms_in or {}
-    credit = review_reads.credit_position(order) if roles.sees_credit(user) else None
+    credit = review_reads.credit_position(order) if visibility["sees_credit"] else None
     return {
+        **visibility,
         "order": order,
         "lines": list(order.lines.all()),
         "sees_prices": sees_prices,
         "credit": credit,
-        "payments": review_reads.payment_record(order.customer) if sees_prices else None,
+        "payments": review_reads.payment_record(order.customer) if visibility["sees"]["invoices"] else None,
         "feasibility": feasibility,
         "joint": order.requires_joint_review,
         "joint_status": [(d.label, status.get(d.value)) for d in Signoff.Department],
@@ -123,11 +124,14 @@ def _review_context(request, order, *, forms_in=None, problems=None, failed=None
         "may_signoff": bool(department) and waiting and order.requires_joint_review,
         "self_created": order.created_by_id == user.pk,
         "may": may_act,
-        "approve_form": forms_in.get("approve") or forms.ApproveForm(
-            initial={"promised_delivery_date": feasibility["suggested_date"],
-                     "override_credit": False}, auto_id="id_approve_%s"),
-        "return_form": forms_in.get("return") or forms.ReasonForm(auto_id="id_return_%s"),
-        "cancel_form": forms_in.get("cancel") or forms.ReasonForm(auto_id="id_cancel_%s"),
+        # one form per desk action (approve_form, return_form, cancel_form); the desk suggests
+        # the capable-to-promise date (a form without that field ignores it)
+        **{
+            f"{name}_form": forms_in.get(name) or lifecycle.resolve(desk.form)(
+                initial={"promised_delivery_date": feasibility["suggested_date"], "override_credit": False},
+                auto_id=f"id_{name}_%s")
+            for name, desk in lifecycle.desk_actions().items()
+        },
         "signoff_form": forms_in.get("signoff") or forms.SignoffForm(auto_id="id_signoff_%s"),
         "problems": problems or [],
         "failed": failed,
@@ -146,7 +150,8 @@ def review_action(request, pk: int, name: str):
     if name not in REVIEW_ACTIONS:
         raise Http404
     order = _review_order(request.user, pk)
-    form_class = forms.ApproveForm if name == "approve" else forms.ReasonForm
+    desk = lifecycle.desk_actions()[name]
+    form_class = lifecycle.resolve(desk.form)
     form = form_class(request.POST, auto_id=f"id_{name}_%s")
     if not form.is_valid():
         problems = [str(m) for msgs in form.errors.values() for m in msgs]
@@ -165,9 +170,7 @@ def review_action(request, pk: int, name: str):
         context = _review_context(request, order, forms_in={name: form}, problems=_errors(exc), failed=name)
         return render(request, "supervision/review_detail.html", context,
                       status=409 if isinstance(exc, Conflict) else 400)
-    done = {"approve": _("%(number)s is approved."), "return": _("%(number)s is returned to the assistant."),
-            "cancel": _("%(number)s is cancelled.")}[name]
-    messages.success(request, done % {"number": order.number})
+    messages.success(request, str(desk.done) % {"number": order.number})
     return redirect("supervision:review_queue")
 
 
@@ -302,7 +305,7 @@ def kpi_export(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="kpis_{data["start"]}_{data["end"]}.csv"'
     response.write("\ufeff")  # Excel opens UTF-8 with a BOM
-    writer = csv.writer(response)
+    writer = exports.CsvRowWriter(response)  # usernames are user text: formula-leading cells neutralised
     writer.writerow(["scope", "start", "end", *CSV_COLUMNS, *CSV_COUNTS])
 
     def line(scope, row):
@@ -402,22 +405,26 @@ def audit(request):
     elif not form.is_bound:
         rows = audit_reads.audit_trail()
     if rows is not None and request.GET.get("format") == "csv":
-        return _audit_csv(rows)
+        return _audit_csv(rows, request.user)
     page = Paginator(rows, 50).get_page(request.GET.get("page")) if rows is not None else None
     entries = []
     if page is not None:
         numbers = dict(Order.objects.filter(pk__in={r[1] for r in page}).values_list("pk", "number"))
         people = {u.pk: u for u in User.objects.filter(pk__in={r[2] for r in page if r[2]})}
         entries = [
-            {"kind": kind, "order_id": order_id, "number": numbers.get(order_id), "user": people.get(user_id),
-             "at": at, "code": name, **_audit_labels(kind, name, before, after), "note": note}
-            for kind, order_id, user_id, at, name, before, after, note in page
+            _audit_entry(request.user, numbers, people, *row) for row in page
         ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "supervision/audit.html", {
         "form": form, "page": page, "entries": entries, "query": query.urlencode(),
     }, status=200 if form.is_valid() or not form.is_bound else 400)
+
+
+def _audit_entry(user, numbers, people, kind, order_id, user_id, at, name, before, after, note) -> dict:
+    before, after, note = roles.history_values_for(user, kind, name, before, after, note)
+    return {"kind": kind, "order_id": order_id, "number": numbers.get(order_id), "user": people.get(user_id),
+            "at": at, "code": name, **_audit_labels(kind, name, before, after), "note": note}
 
 
 def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
@@ -428,21 +435,19 @@ def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
         labels = dict(State.choices)
         return {"name": lifecycle.label(name), "before": labels.get(before, before),
                 "after": labels.get(after, after)}
+    if name == "lines":  # `lines` is the reverse relation (no verbose_name): the edit of an order's lines
+        return {"name": _("lines"), "before": before, "after": after}
     try:
-        label = Order._meta.get_field(name).verbose_name
+        label = getattr(Order._meta.get_field(name), "verbose_name", name)
     except FieldDoesNotExist:
-        label = _("lines") if name == "lines" else name
+        label = name
     return {"name": label, "before": before, "after": after}
 
 
-def _audit_csv(rows):
+def _audit_csv(rows, user):
     """Stream the trail as CSV, naming orders and users batch by batch (never the whole table in memory)."""
 
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
+    writer = exports.CsvRowWriter()  # returns each line; formula-leading cells neutralised
 
     def lines():
         yield writer.writerow(["at", "kind", "order", "user", "transition_or_field", "from", "to", "comment"])
@@ -458,6 +463,7 @@ def _audit_csv(rows):
         numbers = dict(Order.objects.filter(pk__in={r[1] for r in batch}).values_list("pk", "number"))
         names = dict(User.objects.filter(pk__in={r[2] for r in batch if r[2]}).values_list("pk", "username"))
         for kind, order_id, user_id, at, name, before, after, note in batch:
+            before, after, note = roles.history_values_for(user, kind, name, before, after, note)
             yield writer.writerow([timezone.localtime(at).isoformat(), kind, numbers.get(order_id, order_id),
                                    names.get(user_id, ""), name, before, after, note])
 

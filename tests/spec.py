@@ -1,29 +1,14 @@
-"""The expectations of DESIGN §4 and §5, written out for the tests.
+"""The actors of the tests and DESIGN §5's scope (who sees which orders).
 
-The lifecycle table is copied from DESIGN §4 (the spec), independently of the
-model's declarations, so a transition declared with the wrong source or target
-fails the tests. Who may run what and who sees which states are read from
-:mod:`orderdesk.roles` (declared once; the tests read it from there).
+DESIGN §4's lifecycle table (who, from → to) is written out in the matrix test
+itself (``tests/orders/test_transition_matrix.py``), independent of
+``orderdesk.roles.TRANSITION_ROLES`` and the model.
 """
 
 from __future__ import annotations
 
 from orderdesk import roles
-from orderdesk.roles import OWNER, ROLES, TRANSITION_ROLES, Role
-
-# DESIGN §4: transition → (source states, target state)
-LIFECYCLE: dict[str, tuple[frozenset[str], str]] = {
-    "submit": (frozenset({"received"}), "received"),
-    "return": (frozenset({"received"}), "received"),
-    "approve": (frozenset({"received"}), "reviewed"),
-    "schedule": (frozenset({"reviewed"}), "scheduled"),
-    "start_production": (frozenset({"scheduled"}), "producing"),
-    "ship": (frozenset({"producing"}), "shipped"),
-    "accept": (frozenset({"shipped"}), "accepted"),
-    "reject_delivery": (frozenset({"shipped"}), "producing"),
-    "settle": (frozenset({"accepted"}), "settled"),
-    "cancel": (frozenset({"received", "reviewed", "scheduled"}), "cancelled"),
-}
+from orderdesk.roles import ROLES, Role
 
 # The actors of the matrix: every role, the sales_assistant role split into the
 # order's own assistant and another one, and the superuser.
@@ -56,26 +41,3 @@ def sees(actor: str, state: str, *, awaits_signoff: bool = False) -> bool:
     if actor in roles.LOGISTICS:
         return state in roles.LOGISTICS_VISIBLE_STATES
     return False
-
-
-def role_allows(actor: str, name: str) -> bool:
-    """TRANSITION_ROLES with the owner rule (the owner must be the order's own assistant)."""
-    allowed = TRANSITION_ROLES[name]
-    if actor_roles(actor) & (allowed - {OWNER}):
-        return True
-    # the superuser acts as every role, the order's owner included (orderdesk/roles.py)
-    return OWNER in allowed and actor in (OWNER_ASSISTANT, SUPERUSER)
-
-
-def expected_status(actor: str, name: str, state: str) -> int:
-    """What `POST /orders/{id}/transitions/{name}/` must answer, its conditions being met."""
-    if not sees(actor, state):
-        return 404
-    if actor == Role.AUDITOR:
-        return 403  # read-only, whatever the state
-    if not role_allows(actor, name):
-        return 403
-    sources, _target = LIFECYCLE[name]
-    if state not in sources:
-        return 409
-    return 200

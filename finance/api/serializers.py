@@ -7,9 +7,10 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from finance.models import Invoice, Payment
+from orderdesk.api import RoleFieldsMixin
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     order_number = serializers.CharField(source="order.number", read_only=True)
     outstanding = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
     is_paid = serializers.BooleanField(read_only=True)
@@ -27,7 +28,7 @@ class InvoiceInputSerializer(serializers.Serializer):
     due_date = serializers.DateField()
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     order = serializers.IntegerField(source="invoice.order_id", read_only=True)
 
     class Meta:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orderdesk.api import RoleFilterSetMixin
 from orderdesk.roles import ROLES
 from orders.models import Channel, Customer, Notification, Order, Product, State
 from orders.selectors import overdue_q
@@ -15,7 +16,7 @@ from orders.selectors import overdue_q
 User = get_user_model()
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(RoleFilterSetMixin, django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=State.choices, label=_("state"))
     customer = django_filters.NumberFilter(field_name="customer_id", label=_("customer (id)"))
     number = django_filters.CharFilter(field_name="number", lookup_expr="iexact", label=_("order number"))
@@ -28,9 +29,10 @@ class OrderFilter(django_filters.FilterSet):
                                               label=_("created on or after"))
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte",
                                                label=_("created on or before"))
-    # No ordering by amount: it would reveal prices to roles that may not see them (R5.2).
+    # By amount only for roles that see prices (RoleFilterSetMixin drops it for the others, R5.2).
     ordering = django_filters.OrderingFilter(
-        fields=("created_at", "number", "state", "requested_delivery_date", "promised_delivery_date"),
+        fields=("created_at", "number", "state", "requested_delivery_date", "promised_delivery_date",
+                "total_amount"),
         label=_("ordering"),
     )
 
@@ -51,7 +53,7 @@ class OrderFilter(django_filters.FilterSet):
         return queryset.filter(Q(number__icontains=value) | Q(customer__name__icontains=value))
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(RoleFilterSetMixin, django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=_("code or name contains"))
     is_key_account = django_filters.BooleanFilter(label=_("key account"))
 
@@ -63,7 +65,7 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
 
 
-class ProductFilter(django_filters.FilterSet):
+class ProductFilter(RoleFilterSetMixin, django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=_("SKU or name contains"))
 
     class Meta:

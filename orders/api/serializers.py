@@ -22,17 +22,10 @@ from orders.selectors import products
 
 User = get_user_model()
 
-ORDER_CONTACT_FIELDS = ("contact_name", "contact_phone", "delivery_address")
-ORDER_PRICE_FIELDS = ("total_amount",)
-ORDER_CREDIT_FIELDS = ("credit_override_reason",)
-
 
 # --- reference data --------------------------------------------------------------
 class CustomerSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     open_exposure = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
-
-    credit_fields = ("credit_limit", "open_exposure")
-    contact_fields = ("contact_name", "contact_phone", "email", "address")
 
     class Meta:
         model = Customer
@@ -42,8 +35,6 @@ class CustomerSerializer(RoleFieldsMixin, serializers.ModelSerializer):
 
 
 class ProductSerializer(RoleFieldsMixin, serializers.ModelSerializer):
-    price_fields = ("standard_price",)
-
     class Meta:
         model = Product
         fields = ("id", "sku", "name", "specification", "unit", "lead_time_days", "standard_price", "is_active")
@@ -74,8 +65,6 @@ class OrderLineSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     product_name = serializers.CharField(source="product.name", read_only=True)
     unit = serializers.CharField(source="product.unit", read_only=True)
     line_total = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
-
-    price_fields = ("unit_price", "line_total")
 
     class Meta:
         model = OrderLine
@@ -108,9 +97,6 @@ class OrderSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     is_overdue = serializers.BooleanField(read_only=True)
     tracking_url = serializers.CharField(read_only=True)
 
-    price_fields = ORDER_PRICE_FIELDS
-    credit_fields = ORDER_CREDIT_FIELDS
-    contact_fields = ORDER_CONTACT_FIELDS
     tracking_fields = ("tracking_url",)
 
     class Meta:
@@ -218,7 +204,7 @@ class HistoryEntrySerializer(serializers.Serializer):
     new_value = serializers.CharField(required=False)
 
 
-class SignoffSerializer(serializers.ModelSerializer):
+class SignoffSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     user_name = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
@@ -233,7 +219,7 @@ class SignoffInputSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
-class ClarificationSerializer(serializers.ModelSerializer):
+class ClarificationSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     raised_by_name = serializers.CharField(source="raised_by.username", read_only=True)
     is_open = serializers.BooleanField(read_only=True)
 

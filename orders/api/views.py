@@ -24,10 +24,6 @@ from orders import selectors, services
 from orders.api import filters, serializers as s
 from orders.models import Clarification, Customer, Notification, Order, OrderChange
 
-# Field changes whose values reveal prices, credit or customer contact (R5.2).
-PRICE_CHANGE_FIELDS = frozenset({"lines", "total_amount", "unit_price", "credit_limit", "credit_override_reason"})
-CONTACT_CHANGE_FIELDS = frozenset(s.ORDER_CONTACT_FIELDS)
-
 
 # --- reference data ---------------------------------------------------------------
 class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
@@ -37,7 +33,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewS
     filterset_class = filters.CustomerFilter
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False) or not roles.sees_credit(self.request.user):
+        if getattr(self, "swagger_fake_view", False) or roles.is_hidden(self.request.user, Customer, "open_exposure"):
             return Customer.objects.order_by("name")
         return selectors.customers_with_exposure()
 
@@ -85,24 +81,20 @@ def _plain_data(data) -> dict:
 
 
 def _history(order: Order, user) -> list[dict]:
+    """Transitions and field changes, with what the user may not see left out (orderdesk.roles.FIELD_CLASSES)."""
     logs = StateLog.objects.filter(
         content_type=ContentType.objects.get_for_model(Order), object_id=order.pk
     ).select_related("by")
-    hidden = set()
-    if not roles.sees_prices(user):
-        hidden |= PRICE_CHANGE_FIELDS
-    if not roles.sees_customer_contact(user):
-        hidden |= CONTACT_CHANGE_FIELDS
-    # An approval that overrode the credit limit gives the credit reason as its comment.
-    hide_credit_comment = bool(order.credit_override_reason) and not roles.sees_credit(user)
+    override = bool(order.credit_override_reason)
     entries = [
         (log.timestamp, 0, log.pk, {
             "kind": "transition", "transition": log.transition, "source_state": log.source_state,
             "state": log.state, "by": log.by.username if log.by else None, "at": log.timestamp,
-            "comment": "" if hide_credit_comment and log.transition == "approve" else (log.description or ""),
+            "comment": roles.transition_comment_for(user, log.transition, log.description, credit_override=override),
         })
         for log in logs
     ]
+    hidden = roles.hidden_history_fields(user)
     changes = OrderChange.objects.filter(order=order).exclude(field__in=hidden).select_related("user")
     entries += [
         (change.at, 1, change.pk, {
@@ -196,11 +188,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
     def signoffs(self, request, pk=None):
         if request.method == "GET":
             order = self._order()
-            return Response(s.SignoffSerializer(order.signoffs.select_related("user"), many=True).data)
+            return Response(s.SignoffSerializer(order.signoffs.select_related("user"), many=True,
+                                                context=self.get_serializer_context()).data)
         serializer = s.SignoffInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         signoff = services.record_signoff(user=request.user, order_id=pk, **serializer.validated_data)
-        return Response(s.SignoffSerializer(signoff).data, status=status.HTTP_201_CREATED)
+        return Response(s.SignoffSerializer(signoff, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["get"], responses={200: s.ClarificationSerializer(many=True)}, filters=False,
                    summary=_("The order's clarifications with the customer"))
@@ -211,8 +205,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
     def clarifications(self, request, pk=None):
         if request.method == "GET":
             order = self._order()
+            if roles.is_record_hidden(request.user, Clarification):
+                return Response([])  # clarifications are internal (DESIGN §5)
             return Response(s.ClarificationSerializer(order.clarifications.select_related("raised_by"),
-                                                      many=True).data)
+                                                      many=True, context=self.get_serializer_context()).data)
         serializer = s.ClarificationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         clarification = services.open_clarification(user=request.user, order_id=pk, **serializer.validated_data)

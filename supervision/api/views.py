@@ -167,6 +167,7 @@ class AuditView(APIView):
         names = dict(User.objects.filter(pk__in={r[2] for r in page if r[2]}).values_list("pk", "username"))
         entries = []
         for kind, order_id, user_id, at, name, before, after, note in page:
+            before, after, note = roles.history_values_for(request.user, kind, name, before, after, note)
             entry = {"kind": kind, "order": order_id, "order_number": numbers.get(order_id), "user": user_id,
                      "username": names.get(user_id), "at": at}
             if kind == "transition":

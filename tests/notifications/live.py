@@ -1,8 +1,8 @@
 """A REAL Celery worker for the tests: the app pointed at a real broker, a worker thread on it.
 
 The broker is Redis when ``CELERY_BROKER_URL`` starts with ``redis://`` (CI; locally e.g.
-``redis://127.0.0.1:6379/14``), else kombu's filesystem transport in a temporary folder (the
-embedded broker of `make run`). In CI (``ORDERDESK_REQUIRE_SERVICES=1``) anything but a Redis
+``redis://127.0.0.1:6379/14``), else kombu's SQLAlchemy transport on a SQLite file in a
+temporary folder (the embedded broker of `make run`). In CI (``ORDERDESK_REQUIRE_SERVICES=1``) anything but a Redis
 that answers is a FAILURE, never a skip. Each test gets its own queue, so parallel test
 processes (pytest-xdist) sharing one Redis never take each other's tasks.
 """
@@ -38,14 +38,7 @@ def real_broker(tmp_path) -> tuple[str, dict]:
         return url, dict(REDIS_OPTIONS)
     if os.environ.get("ORDERDESK_REQUIRE_SERVICES") == "1":
         pytest.fail(f"ORDERDESK_REQUIRE_SERVICES=1 needs CELERY_BROKER_URL=redis://..., not {url!r}")
-    folder = tmp_path / "broker"
-    for sub in ("queue", "processed", "control"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    return "filesystem://", {
-        "data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
-        "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
-        "store_processed": False,
-    }
+    return f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", {"connect_args": {"timeout": 30}}
 
 
 def _reset_pools() -> None:

@@ -349,9 +349,11 @@ def test_history_section_shows_transitions_and_field_changes(cast, sales_assista
     assert "contact phone" in history.lower()
     assert old_phone in history and "021-99998888" in history
 
-    # production sees the reviewed order's history, with the contact values masked
+    # production sees the reviewed order's history, with the contact values masked and the review
+    # comments (internal, DESIGN §5) left out, as on the order page
     prod_history = history_section(text(admin_client(production_supervisor).get(change_url(order))))
-    assert "approved by manager" in prod_history
+    assert prod_history.count('class="od-transition-row"') == 2
+    assert "approved by manager" not in prod_history and "ready for review" not in prod_history
     assert "021-99998888" not in prod_history and old_phone not in prod_history
     assert "(hidden)" in prod_history
 

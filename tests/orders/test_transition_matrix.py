@@ -1,5 +1,10 @@
 """THE matrix: every actor × every transition × every state (DESIGN §4, §5, §6).
 
+The expectations are DESIGN §4's table, written out below (:data:`DESIGN_4`: who,
+from → to), not read from ``orderdesk.roles.TRANSITION_ROLES`` or the model, so a
+wrong entry in either makes this test fail. Who sees which order (404) is DESIGN §5
+(``tests.spec.sees``).
+
 For each combination an order is in that state with the transition's conditions
 met (where the state allows it), and the transition is run through the API
 (``POST /api/v1/orders/{id}/transitions/{name}/``) and, to tell a broken API from a
@@ -7,16 +12,18 @@ broken service, through :func:`orders.services.run_transition`:
 
 - out of the actor's scope (DESIGN §5) → 404, whatever else;
 - the auditor → 403 (read-only, sees everything);
-- role not allowed (``roles.TRANSITION_ROLES`` with the owner rule) → 403;
-- allowed role, state not a source → 409;
+- not one of the transition's "who" (the order's assistant: its own assistant only) → 403;
+- allowed, state not a source → 409;
 - otherwise → 200, the order in the target state and exactly one new StateLog
   (by, source, target, transition, description = comment).
 
 Every refusal leaves the order row and its log exactly as they were.
 
-Speed: the orders (one per state and prepared transition) are built once, through
-the services, inside a module-wide transaction; every test runs in a savepoint
-rolled back after it, so each test still starts from the same untouched order.
+Speed: the orders are built once, through the services, inside a module-wide
+transaction: one per state, prepared for every transition leaving it, and a second
+`received` one already submitted (for return and approve) — 9 orders, not one per
+(state, transition). Every test runs in a savepoint rolled back after it, so each
+still starts from the same untouched order.
 """
 
 from __future__ import annotations
@@ -31,18 +38,77 @@ from orderdesk.roles import ROLES, TRANSITION_ROLES
 from orders import services
 from orders.models import TRANSITION_METHODS, Order, State
 from tests import factories
-from tests.spec import ACTORS, LIFECYCLE, OTHER_ASSISTANT, OWNER_ASSISTANT, SUPERUSER, expected_status
+from tests.spec import ACTORS, OTHER_ASSISTANT, OWNER_ASSISTANT, SUPERUSER, actor_roles, sees
 from tests.utils import module_data
 
-STATES = [s.value for s in State]
-TRANSITIONS = list(TRANSITION_METHODS)
+# DESIGN §4, copied: transition → (who, from, to). "assistant" is the order's own assistant.
+DESIGN_4: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
+    "submit": (frozenset({"assistant"}), frozenset({"received"}), "received"),
+    "return": (frozenset({"sales_manager"}), frozenset({"received"}), "received"),
+    "approve": (frozenset({"sales_manager"}), frozenset({"received"}), "reviewed"),
+    "schedule": (frozenset({"production_supervisor"}), frozenset({"reviewed"}), "scheduled"),
+    "start_production": (frozenset({"production_supervisor"}), frozenset({"scheduled"}), "producing"),
+    "ship": (frozenset({"logistics_supervisor", "logistics_specialist"}), frozenset({"producing"}), "shipped"),
+    "accept": (frozenset({"assistant"}), frozenset({"shipped"}), "accepted"),
+    "reject_delivery": (frozenset({"assistant", "sales_manager"}), frozenset({"shipped"}), "producing"),
+    "settle": (frozenset({"finance_specialist", "finance_manager"}), frozenset({"accepted"}), "settled"),
+    "cancel": (frozenset({"sales_manager"}), frozenset({"received", "reviewed", "scheduled"}), "cancelled"),
+}
+
+STATES = ["received", "reviewed", "scheduled", "producing", "shipped", "accepted", "settled", "cancelled"]
+TRANSITIONS = list(DESIGN_4)
 
 
-def test_spec_covers_the_declared_lifecycle():
-    """The matrix is complete: the spec table, the model and the role table name the same transitions."""
-    assert set(LIFECYCLE) == set(TRANSITION_METHODS) == set(TRANSITION_ROLES)
-    assert {s for sources, target in LIFECYCLE.values() for s in (*sources, target)} <= set(STATES)
+def who(name: str) -> frozenset[str]:
+    return DESIGN_4[name][0]
+
+
+def sources(name: str) -> frozenset[str]:
+    return DESIGN_4[name][1]
+
+
+def target(name: str) -> str:
+    return DESIGN_4[name][2]
+
+
+def may_run(actor: str, name: str) -> bool:
+    """DESIGN §4's "who": one of the named roles, or the order's own assistant; the superuser is every role."""
+    if actor == SUPERUSER:
+        return True
+    if actor == OWNER_ASSISTANT:
+        return "assistant" in who(name)
+    if actor == OTHER_ASSISTANT:
+        return False  # not the order's assistant (and never sees it: 404 first)
+    return bool(actor_roles(actor) & who(name))
+
+
+def expected_status(actor: str, name: str, state: str) -> int:
+    """What `POST /orders/{id}/transitions/{name}/` must answer, its conditions being met."""
+    if not sees(actor, state):
+        return 404
+    if actor == "auditor":
+        return 403  # read-only, whatever the state
+    if not may_run(actor, name):
+        return 403
+    if state not in sources(name):
+        return 409
+    return 200
+
+
+def test_the_table_names_the_declared_lifecycle():
+    """The matrix is complete: DESIGN §4, the model and the role table name the same transitions and states."""
+    assert set(DESIGN_4) == set(TRANSITION_METHODS) == set(TRANSITION_ROLES)
+    assert set(STATES) == set(State.values)
+    assert {s for _who, srcs, tgt in DESIGN_4.values() for s in (*srcs, tgt)} <= set(STATES)
     assert set(ROLES) - {"sales_assistant"} <= set(ACTORS)
+
+
+def test_the_role_table_says_what_design_says():
+    """roles.TRANSITION_ROLES is DESIGN §4's "who" (its `owner` is the order's assistant); a quick diagnosis
+    when the matrix below fails."""
+    declared = {name: {"assistant" if r == "owner" else str(r) for r in allowed}
+                for name, allowed in TRANSITION_ROLES.items()}
+    assert declared == {name: set(who(name)) for name in DESIGN_4}
 
 
 @pytest.mark.django_db
@@ -51,10 +117,9 @@ def test_declared_sources_and_targets_match_design():
     order = Order()
     for name, method_name in TRANSITION_METHODS.items():
         meta = getattr(order, method_name)._django_fsm
-        sources, target = LIFECYCLE[name]
         declared = {str(t.source): str(t.target) for t in meta.transitions.values()}
-        assert set(declared) == set(sources), name
-        assert set(declared.values()) == {target}, name
+        assert set(declared) == set(sources(name)), name
+        assert set(declared.values()) == {target(name)}, name
 
 
 def _comment(name: str) -> str:
@@ -71,6 +136,11 @@ def _data(name: str, order: Order) -> dict:
     return data
 
 
+def order_key(state: str, name: str) -> tuple[str, bool]:
+    """Which of the world's orders a (state, transition) case runs on: (state, submitted)."""
+    return state, state == "received" and name in ("return", "approve")
+
+
 def _build_world():
     cast = factories.Cast()
     actors = {
@@ -82,17 +152,20 @@ def _build_world():
         if role != "sales_assistant":
             actors[role] = getattr(cast, role)
     orders = {}
-    for state in STATES:
+    for key in sorted({order_key(state, name) for state in STATES for name in TRANSITIONS}):
+        state, submitted = key
+        order = factories.make_order(state, cast=cast, submitted=submitted)
+        # prepared for every transition leaving the state that runs on this order
         for name in TRANSITIONS:
-            sources, _target = LIFECYCLE[name]
-            ready_for = name if state in sources else None
-            orders[(state, name)] = factories.make_order(state, cast=cast, ready_for=ready_for).pk
+            if state in sources(name) and order_key(state, name) == key:
+                order = factories.prepare(order, name, cast)
+        orders[key] = order.pk
     return {"actors": actors, "orders": orders}
 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    """Users and one order per (state, transition), built once through the services, rolled back at the end."""
+    """Users and the 9 orders, built once through the services, rolled back at the end."""
     with module_data(django_db_blocker) as build:
         yield build(_build_world)
 
@@ -118,19 +191,18 @@ def _check(status, *, world, actor, name, state, order_id, before_row, before_lo
     expected = expected_status(actor, name, state)
     assert status == expected, (actor, name, state, status, body)
     if expected == 200:
-        target = LIFECYCLE[name][1]
         order = Order.objects.get(pk=order_id)
-        assert order.state == target
+        assert order.state == target(name)
         new_logs = list(_logs(order_id).exclude(pk__in=before_logs))
         assert len(new_logs) == 1, new_logs
         log = new_logs[0]
         assert log.by_id == user.pk
         assert log.source_state == state
-        assert log.state == target
+        assert log.state == target(name)
         assert log.transition == name
         assert log.description == _comment(name)
         if body is not None:
-            assert body["state"] == target
+            assert body["state"] == target(name)
             assert body["id"] == order_id
     else:
         assert _row(order_id) == before_row, "a refused transition changed the order"
@@ -140,7 +212,7 @@ def _check(status, *, world, actor, name, state, order_id, before_row, before_lo
 @pytest.mark.django_db
 @pytest.mark.parametrize(("actor", "name", "state"), CASES)
 def test_transition_via_api(world, api_client_for, actor, name, state):
-    order_id = world["orders"][(state, name)]
+    order_id = world["orders"][order_key(state, name)]
     order = Order.objects.get(pk=order_id)
     before_row = _row(order_id)
     before_logs = set(_logs(order_id).values_list("pk", flat=True))
@@ -167,7 +239,7 @@ def test_transition_via_api(world, api_client_for, actor, name, state):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("actor", "name", "state"), CASES)
 def test_transition_via_service(world, actor, name, state):
-    order_id = world["orders"][(state, name)]
+    order_id = world["orders"][order_key(state, name)]
     order = Order.objects.get(pk=order_id)
     before_row = _row(order_id)
     before_logs = set(_logs(order_id).values_list("pk", flat=True))
@@ -200,11 +272,11 @@ def test_available_transitions_agree_with_the_matrix(world, actor):
     """`available_transitions` (the buttons and GET …/transitions/) says allowed exactly where a run may succeed."""
     user = world["actors"][actor]
     for state in STATES:
-        order = Order.objects.get(pk=world["orders"][(state, "cancel")])
+        order = Order.objects.get(pk=world["orders"][order_key(state, "cancel")])
         listed = {t["name"]: t for t in services.available_transitions(user=user, order=order)}
         assert set(listed) == set(TRANSITIONS)
         for name in TRANSITIONS:
-            assert listed[name]["target"] == LIFECYCLE[name][1], (name, listed[name])
+            assert listed[name]["target"] == target(name), (name, listed[name])
             allowed = expected_status(actor, name, state) == 200
             # out-of-scope orders never reach this list, so only judge the visible ones
             if expected_status(actor, name, state) != 404:

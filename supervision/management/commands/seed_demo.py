@@ -20,8 +20,8 @@ Notifications: by default the Celery tasks queued by the services run in this
 process (``task_always_eager``), right after each commit, so the demo has its
 notifications at once and never touches a broker (seeding cannot hang on an
 unreachable one). ``--queue-notifications`` queues them to the configured broker
-instead, for a worker to deliver (with the default filesystem broker they wait
-in ``var/celery``; an unreachable broker costs Celery's publish retries per
+instead, for a worker to deliver (with the default embedded broker they wait
+in ``var/celery-broker.sqlite3``; an unreachable broker costs Celery's publish retries per
 message, each failure logged and skipped by :func:`orders.services.enqueue`).
 """
 
