@@ -15,7 +15,7 @@ from feedback import services
 from feedback.forms import ComplaintForm, ComplaintHandleForm
 from feedback.models import Complaint
 from orderdesk.errors import Conflict, InvalidInput, NotFound
-from orders.views import desk_write
+from orders.views.desk import desk_write
 
 SCORES = (5, 4, 3, 2, 1)
 

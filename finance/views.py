@@ -1,6 +1,6 @@
 """Finance's forms on the order page (R3.5, R4.5); each posts to its own URL under `/orders/<id>/`
 and writes through :mod:`finance.services`, after the same rule its panel asks (see
-:func:`orders.views.department_write`). Mounted in the `orders` URL namespace by the project's URLconf."""
+:func:`orders.views.detail.department_write`). Mounted in the `orders` URL namespace by the project's URLconf."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from finance import services
 from finance.forms import InvoiceForm, PaymentForm
-from orders.views import department_write
+from orders.views.detail import department_write
 
 
 @login_required

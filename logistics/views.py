@@ -1,6 +1,6 @@
 """Logistics' forms on the order page (R3.4, R4.4); each posts to its own URL under `/orders/<id>/`
 and writes through :mod:`logistics.services`, after the same rule its panel asks (see
-:func:`orders.views.department_write`). Mounted in the `orders` URL namespace by the project's URLconf."""
+:func:`orders.views.detail.department_write`). Mounted in the `orders` URL namespace by the project's URLconf."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from logistics import services
 from logistics.forms import ShipmentEventForm, ShipmentForm
 from logistics.models import Shipment
-from orders.views import department_write
+from orders.views.detail import department_write
 
 
 @login_required

@@ -5,7 +5,8 @@ from feedback import urls as feedback_urls, views as feedback_views
 from finance import urls as finance_urls
 from logistics import urls as logistics_urls
 from orderdesk import health, media
-from orders import urls as order_urls, views as order_views
+from orders import urls as order_urls
+from orders.views import track as tracking
 from production import urls as production_urls
 
 # The order desk's pages and, in the same `orders` namespace and under the same `/orders/<id>/` paths, the
@@ -25,7 +26,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("orderdesk.api_urls")),
-    path("track/<str:token>/", order_views.track, name="track"),
+    path("track/<str:token>/", tracking.track, name="track"),
     path("survey/<str:token>/", feedback_views.survey, name="survey"),
     path("supervision/", include("supervision.urls")),
     path("notifications/", include("notifications.urls")),

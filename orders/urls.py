@@ -4,27 +4,27 @@ URLconfs: the project's URLconf (`orderdesk/urls.py`) mounts them beside these."
 
 from django.urls import path
 
-from orders import views
+from orders.views import dashboard, desk, detail, imports as import_views, intake, list as listing
 
 app_name = "orders"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("orders/", views.order_list, name="list"),
-    path("orders/new/", views.order_create, name="create"),
-    path("orders/<int:pk>/", views.order_detail, name="detail"),
-    path("orders/<int:pk>/transitions/<str:name>/", views.order_transition, name="transition"),
-    path("orders/new/check/", views.intake_check, name="intake_check"),
-    path("orders/<int:pk>/edit/", views.order_edit, name="edit"),
-    path("orders/<int:pk>/communications/", views.communication_add, name="communication_add"),
-    path("orders/<int:pk>/clarifications/", views.clarification_add, name="clarification_add"),
-    path("orders/<int:pk>/clarifications/<int:item>/resolve/", views.clarification_resolve,
+    path("", dashboard.dashboard, name="dashboard"),
+    path("orders/", listing.order_list, name="list"),
+    path("orders/new/", intake.order_create, name="create"),
+    path("orders/<int:pk>/", detail.order_detail, name="detail"),
+    path("orders/<int:pk>/transitions/<str:name>/", detail.order_transition, name="transition"),
+    path("orders/new/check/", intake.intake_check, name="intake_check"),
+    path("orders/<int:pk>/edit/", intake.order_edit, name="edit"),
+    path("orders/<int:pk>/communications/", desk.communication_add, name="communication_add"),
+    path("orders/<int:pk>/clarifications/", desk.clarification_add, name="clarification_add"),
+    path("orders/<int:pk>/clarifications/<int:item>/resolve/", desk.clarification_resolve,
          name="clarification_resolve"),
-    path("orders/<int:pk>/escalations/", views.escalation_add, name="escalation_add"),
-    path("orders/<int:pk>/escalations/<int:item>/resolve/", views.escalation_resolve, name="escalation_resolve"),
-    path("orders/import/", views.import_start, name="import"),
-    path("orders/import/template.<str:kind>", views.import_template, name="import_template"),
-    path("orders/import/<int:pk>/", views.import_detail, name="import_detail"),
-    path("orders/import/<int:pk>/status/", views.import_status, name="import_status"),
-    path("orders/import/<int:pk>/commit/", views.import_commit, name="import_commit"),
+    path("orders/<int:pk>/escalations/", desk.escalation_add, name="escalation_add"),
+    path("orders/<int:pk>/escalations/<int:item>/resolve/", desk.escalation_resolve, name="escalation_resolve"),
+    path("orders/import/", import_views.import_start, name="import"),
+    path("orders/import/template.<str:kind>", import_views.import_template, name="import_template"),
+    path("orders/import/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("orders/import/<int:pk>/status/", import_views.import_status, name="import_status"),
+    path("orders/import/<int:pk>/commit/", import_views.import_commit, name="import_commit"),
 ]

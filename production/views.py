@@ -1,6 +1,6 @@
 """Production's forms on the order page (R4.3, R4.4); each posts to its own URL under `/orders/<id>/`
 and writes through :mod:`production.services`, after the same rule its panel asks (see
-:func:`orders.views.department_write`). Mounted in the `orders` URL namespace by the project's URLconf."""
+:func:`orders.views.detail.department_write`). Mounted in the `orders` URL namespace by the project's URLconf."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from orders.views import department_write
+from orders.views.detail import department_write
 from production import services
 from production.forms import IssueForm, IssueResolutionForm, MilestoneFormSet, PlanForm, ProgressForm, ReadinessForm
 from production.models import ProductionIssue, ProductionPlan
