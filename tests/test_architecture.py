@@ -3,14 +3,18 @@
 Read from the source with :mod:`ast`, so an import inside a function counts as much as one at the top of
 a module (a lazy import hides a dependency, it does not remove it). The layers, lowest first:
 
-0. ``orderdesk`` — the shared kernel (roles, errors, API and admin base classes, page helpers); it imports
-   no app. Its composition root (:data:`COMPOSITION_ROOT`: URLs, settings, Celery, WSGI) wires every app
-   together and may import them all.
-1. ``orders`` — owns the order: its models, lifecycle, services and pages.
-2. ``production``, ``logistics``, ``finance``, ``feedback`` and ``notifications`` — the departments; each
-   builds on the order and registers what the order must show or trigger (its order-page panel, its
-   transition after-effects, its signal receivers) in its ``AppConfig.ready()``.
-3. ``supervision`` — reads everything (KPIs, review, audit, the demo data).
+0. ``orderdesk`` — the shared kernel (roles and field classes, errors, API and admin base classes, page
+   helpers, exports, media); it imports no app. Its composition root (:data:`COMPOSITION_ROOT`: URLs,
+   settings, Celery, WSGI) wires every app together and may import them all.
+1. ``notifications`` — the one pipeline every app sends through (``notify()``, the outbox, preferences, the
+   reader's language). It owns its model (the order is a foreign key by name) and imports no app, so the
+   order and every department may call it; nothing it does calls back. (Issue 8 leaves its place open; with
+   every sender calling one ``notify()`` it sits below its senders, not beside the departments.)
+2. ``orders`` — owns the order: its models, lifecycle, services and pages.
+3. ``production``, ``logistics``, ``finance``, ``feedback`` — the departments; each builds on the order and
+   registers what the order must show or trigger (its order-page panel, its transition after-effects, its
+   scheduled checks) from its ``AppConfig.ready()`` or by dotted path in the lifecycle registry.
+4. ``supervision`` — reads everything (KPIs, review, audit, the demo data and the benchmarks).
 
 A lower layer never imports a higher one, and no two apps import each other, directly or round a longer
 loop. The failure message names every offending import with its file and line.
@@ -26,13 +30,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = {
     "orderdesk": 0,
-    "orders": 1,
-    "production": 2,
-    "logistics": 2,
-    "finance": 2,
-    "feedback": 2,
-    "notifications": 2,
-    "supervision": 3,
+    "notifications": 1,
+    "orders": 2,
+    "production": 3,
+    "logistics": 3,
+    "finance": 3,
+    "feedback": 3,
+    "supervision": 4,
 }
 #: the project package's modules that assemble the apps (everything else in `orderdesk` is the kernel)
 COMPOSITION_ROOT = frozenset({
