@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from feedback import views as feedback_views
+from notifications import views as notification_views
 from orderdesk import health, media
 from orders import views as order_views
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    # The language switch also stores a signed-in user's language (their e-mails follow it).
+    path("i18n/setlang/", notification_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("orderdesk.api_urls")),
     path("track/<str:token>/", order_views.track, name="track"),

@@ -29,12 +29,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
+from notifications import messages
+from notifications.events import users_with_role
+from notifications.models import Notification, Reminder
+from notifications.services import notify
 from orderdesk.roles import Role
-from orders.models import Alert, Notification, Order, State
-from orders.notifications import notify, users_with_role
+from orders.models import Alert, Order, State
 from orders.selectors import overdue_q
 
 Kind = Notification.Kind
@@ -98,7 +99,7 @@ def at_risk_confirm(ids: list[int], now) -> dict[int, dict]:
     plan_late = set(
         at_risk_candidates(now).filter(pk__in=ids).filter(_milestone_q(now)).values_list("pk", flat=True)
     )
-    found = {pk: {"reason": _("its production plan is behind or ends after the promised date.")} for pk in plan_late}
+    found = {pk: {"reason": messages.nested("risk_plan_late")} for pk in plan_late}
     rest = [pk for pk in ids if pk not in plan_late]
     if not rest:
         return found
@@ -116,12 +117,9 @@ def at_risk_confirm(ids: list[int], now) -> dict[int, dict]:
         if finish is None:
             continue
         if finish.year >= 9999:
-            found[pk] = {"reason": _("no progress since the first report.")}
+            found[pk] = {"reason": messages.nested("risk_no_progress")}
         elif timezone.localdate(finish) > promised:
-            found[pk] = {
-                "reason": _("at the reported pace production finishes on %(date)s.")
-                % {"date": date_format(timezone.localdate(finish), "SHORT_DATE_FORMAT")}
-            }
+            found[pk] = {"reason": messages.nested("risk_pace", date=messages.date(timezone.localdate(finish)))}
     return found
 
 
@@ -238,7 +236,7 @@ def _fire(check: Check, order: Order, extra: dict, now, cache) -> bool:
                 alert.save(update_fields=["fired_at", "resolved_at", "escalated_at"])
             notify(
                 kind=check.notification_kind, order=order, users=check.recipients(order, cache),
-                dedupe=f"alert:{alert.pk}:{alert.fired_at.timestamp():.0f}", **check.params(), **extra,
+                dedupe=f"alert:{alert.pk}:{alert.fired_at.timestamp():.0f}", params={**check.params(), **extra},
             )
     except IntegrityError:  # a concurrent run created it first
         return False
@@ -272,14 +270,53 @@ def escalate(check: Check, now) -> int:
                 notify(
                     kind=Kind.ALERT_ESCALATED, order=alert.order, users=managers,
                     dedupe=f"escalation:{alert.pk}:{alert.fired_at.timestamp():.0f}",
-                    hours=settings.ALERT_ESCALATION_HOURS, alert=Alert.Kind(alert.kind).label,
+                    params={"hours": settings.ALERT_ESCALATION_HOURS,
+                            "alert": messages.choice("orders.Alert.kind", alert.kind)},
                 )
             escalated += 1
     return escalated
 
 
+# --- milestones falling due (issue 8) -----------------------------------------------------------------
+MILESTONE_CHECK = "milestone_due"
+
+
+def milestone_reminders(now) -> int:
+    """Tell each open milestone's responsible person once when it falls due within
+    ``MILESTONE_DUE_DAYS`` days, and once more when it is overdue; a
+    :class:`notifications.models.Reminder` per milestone and stage makes it once."""
+    from production.models import Milestone
+
+    today = _today(now)
+    soon = today + datetime.timedelta(days=settings.MILESTONE_DUE_DAYS)
+    candidates = Milestone.objects.filter(
+        done_at__isnull=True, due_date__lte=soon, plan__order__state__in=AT_RISK_STATES
+    ).select_related("plan", "responsible")
+    sent = 0
+    for ids in _id_chunks(candidates):
+        milestones = list(candidates.filter(pk__in=ids))
+        keys = {m.pk: f"milestone:{m.pk}:{'overdue' if m.due_date < today else 'due'}" for m in milestones}
+        done = set(Reminder.objects.filter(key__in=keys.values()).values_list("key", flat=True))
+        for milestone in milestones:
+            key = keys[milestone.pk]
+            if key in done:
+                continue
+            try:
+                with transaction.atomic():
+                    Reminder.objects.create(key=key, sent_at=now)
+                    from notifications import events
+
+                    events.milestone_due(milestone=milestone, overdue=milestone.due_date < today)
+            except IntegrityError:  # a concurrent run sent it
+                continue
+            sent += 1
+    return sent
+
+
 def run_check(name: str, *, now: datetime.datetime | None = None) -> dict[str, int]:
     """Resolve, fire and escalate one check; returns its counts."""
+    if name == MILESTONE_CHECK:
+        return {"resolved": 0, "fired": milestone_reminders(now or timezone.now()), "escalated": 0}
     if name not in CHECKS:
         raise ValueError(f"unknown check {name!r}; choose from {', '.join(CHECKS)}")
     check, now = CHECKS[name], now or timezone.now()
@@ -295,7 +332,7 @@ def run_checks(*, names=None, now: datetime.datetime | None = None) -> dict[str,
     """Run every check (or those in `names`): ``{name: fired, ..., "resolved": n, "escalated": n}``."""
     now = now or timezone.now()
     result, resolved, escalated = {}, 0, 0
-    for name in names or CHECKS:
+    for name in names or [*CHECKS, MILESTONE_CHECK]:
         counts = run_check(name, now=now)
         result[name] = counts["fired"]
         resolved += counts["resolved"]
