@@ -8,6 +8,17 @@ class FeedbackConfig(AppConfig):
 
     def ready(self):
         from feedback.panels import PANEL
+        from notifications.services import register_customer_context
         from orders import panels
 
         panels.register(PANEL)
+        register_customer_context("survey", _survey_context)
+
+
+def _survey_context(order) -> dict:
+    from django.urls import reverse
+
+    from feedback.services import survey_token
+    from notifications.services import site_url
+
+    return {"survey_url": site_url(reverse("survey", args=[survey_token(order)]))}

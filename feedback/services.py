@@ -8,12 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback.models import Complaint, Survey
+from notifications import events
 from orderdesk import roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
-from orders.models import Notification
 from orders.selectors import lock_visible_order
 
-# Signs the link of the invitation e-mail (notifications.services.survey_url) and of the page.
+# Signs the link of the invitation e-mail (feedback.apps registers it with notifications) and of the page.
 SURVEY_SALT = "orderdesk.survey"
 # Complaint handling: where each status may go next.
 NEXT_STATUS = {
@@ -63,19 +63,8 @@ def answer_survey(*, token: str, score, comment: str = "") -> Survey:
     survey.answered_at = timezone.now()
     survey.save(update_fields=["score", "comment", "answered_at"])
     if score <= 2:
-        _tell_managers(survey.order, _("Order %(number)s: the customer rated the service %(score)s of 5.")
-                       % {"number": survey.order.number, "score": score}, dedupe=f"survey:{survey.pk}")
+        events.low_survey_score(survey=survey)  # in this transaction (the outbox)
     return survey
-
-
-def _tell_managers(order, message: str, *, dedupe: str) -> None:
-    from orders.notifications import users_with_role
-
-    for user in users_with_role(roles.Role.SALES_MANAGER):
-        Notification.objects.get_or_create(
-            dedupe_key=f"{dedupe}:{user.pk}",
-            defaults={"user": user, "kind": Notification.Kind.COMPLAINT, "order": order, "message": message},
-        )
 
 
 @transaction.atomic
@@ -93,9 +82,7 @@ def record_complaint(*, user, order_id, kind: str, description: str) -> Complain
         raise InvalidInput(errors=errors)
     complaint = Complaint.objects.create(order=order, kind=kind, description=description.strip(), recorded_by=user)
     if kind == Complaint.Kind.COMPLAINT:
-        _tell_managers(order, _("A complaint was recorded on order %(number)s: %(text)s")
-                       % {"number": order.number, "text": complaint.description[:200]},
-                       dedupe=f"complaint:{complaint.pk}")
+        events.complaint_recorded(complaint=complaint)  # in this transaction (the outbox)
     return complaint
 
 

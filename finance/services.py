@@ -78,4 +78,7 @@ def record_payment(*, user, invoice_id, amount: Decimal, received_on, reference:
     )
     invoice.paid_amount = invoice.paid_amount + amount
     invoice.save(update_fields=["paid_amount"])
+    from notifications import events
+
+    events.payment_received(payment=payment)  # the assistant (the outbox)
     return payment

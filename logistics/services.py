@@ -83,4 +83,7 @@ def add_event(*, user, shipment_id, status: str, location: str = "", note: str =
     )
     shipment.status = status
     shipment.save(update_fields=["status"])
+    from notifications import events
+
+    events.shipment_event(event=event)  # the assistant passes it on to the customer (the outbox)
     return event

@@ -1,8 +1,47 @@
 from django.contrib import admin, messages
-from django.utils.translation import gettext_lazy as _, ngettext
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from notifications import services
-from notifications.models import EmailOutbox, NotificationPreference
+from notifications.models import EmailOutbox, LanguagePreference, Notification, NotificationPreference, Reminder
+from orderdesk import roles
+from orderdesk.admin_base import ReadOnlyAdmin, service_error_messages
+from orderdesk.errors import ServiceError
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Each user's own notifications (superusers: everyone's), in the reader's language."""
+
+    order_field = None
+    list_display = ("created_at", "user", "kind", "order", "text", "read")
+    list_filter = ("kind", "read")
+    list_select_related = ("user", "order")
+    search_fields = ("message", "order__number")
+    actions = ("mark_read",)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(user=request.user)
+
+    @admin.display(description=_("message"))
+    def text(self, obj):
+        return obj.text
+
+    @admin.action(description=_("Mark selected notifications as read"))
+    def mark_read(self, request, queryset):
+        try:
+            count = services.mark_read(user=request.user, ids=list(queryset.values_list("pk", flat=True)))
+        except ServiceError as exc:
+            for line in service_error_messages(exc):
+                messages.error(request, line)
+            return
+        messages.success(request, gettext("%(count)s notifications marked as read.") % {"count": count})
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if roles.is_read_only(request.user):
+            actions.pop("mark_read", None)
+        return actions
 
 
 @admin.register(EmailOutbox)
@@ -38,3 +77,23 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_filter = ("channel", "enabled", "kind")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
+
+
+@admin.register(LanguagePreference)
+class LanguagePreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "language")
+    list_filter = ("language",)
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ("key", "sent_at")
+    search_fields = ("key",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

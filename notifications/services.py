@@ -16,6 +16,8 @@ Reliability (the outbox pattern):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import logging
 
@@ -28,10 +30,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from notifications.models import Channel, EmailOutbox, NotificationPreference
+from notifications import messages
+from notifications.models import Channel, EmailOutbox, LanguagePreference, Notification, NotificationPreference
 from orderdesk import roles
 from orderdesk.errors import Forbidden, InvalidInput
-from orders.models import Notification
 
 logger = logging.getLogger(__name__)
 Kind = Notification.Kind
@@ -44,6 +46,7 @@ DEFAULT_EMAIL_KINDS = frozenset(
         Kind.REVIEW_REQUESTED, Kind.SIGNOFF_REQUESTED, Kind.ORDER_RETURNED, Kind.ORDER_APPROVED,
         Kind.DELIVERY_REJECTED, Kind.ISSUE_OPENED, Kind.ORDER_OVERDUE, Kind.ORDER_AT_RISK, Kind.ORDER_STALE,
         Kind.PAYMENT_OVERDUE, Kind.REVIEW_WAITING, Kind.ALERT_ESCALATED, Kind.COMPLAINT,
+        Kind.ESCALATION, Kind.LOW_SURVEY_SCORE, Kind.READY_TO_SHIP, Kind.MILESTONE_DUE,
     }
 )
 
@@ -105,10 +108,15 @@ def site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def survey_url(order) -> str:
-    from feedback.services import survey_token
+# Context an app adds to a customer e-mail (event → callable(order) → dict), registered in the
+# app's ``ready()``: feedback adds the survey link. notifications imports no app that sends
+# notifications, so the apps have no import cycle.
+CUSTOMER_CONTEXT: dict[str, list] = {}
 
-    return site_url(reverse("survey", args=[survey_token(order)]))
+
+def register_customer_context(event: str, provider) -> None:
+    if provider not in CUSTOMER_CONTEXT.setdefault(event, []):
+        CUSTOMER_CONTEXT[event].append(provider)
 
 
 def _render(template: str, context: dict, language: str) -> tuple[str, str]:
@@ -119,9 +127,46 @@ def _render(template: str, context: dict, language: str) -> tuple[str, str]:
     return " ".join(subject.split())[:255], body.strip() + "\n"
 
 
-def notify(*, kind: str, order, users, dedupe: str, message: str, actor=None) -> int:
-    """Tell `users` (never the actor) about `order`: in-app rows and outbox e-mails, per each user's
-    preferences. Runs inside the caller's transaction; the sending is queued after commit.
+def user_language(user) -> str:
+    """The language `user` reads e-mails in: the stored preference, else the site's language."""
+    pref = LanguagePreference.objects.filter(user=user).values_list("language", flat=True).first()
+    return pref or settings.LANGUAGE_CODE
+
+
+@transaction.atomic
+def set_language(*, user, language: str) -> None:
+    """Store the language the user chose on the site (the language switch calls this)."""
+    if not getattr(user, "is_authenticated", False):
+        return
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput(_("Unknown language."), code="invalid_language")
+    LanguagePreference.objects.update_or_create(user=user, defaults={"language": language})
+
+
+def restricted(value, field_class: str) -> dict:
+    """A parameter only readers who may see `field_class` (DESIGN §5) get; others get a dash."""
+    return {"restricted": field_class, "value": value}
+
+
+def _params_for(user, params: dict) -> dict:
+    hidden = None
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict) and "restricted" in value:
+            hidden = roles.hidden_classes(user) if hidden is None else hidden
+            value = "—" if value["restricted"] in hidden else value["value"]
+        out[key] = value
+    return out
+
+
+def notify(*, kind: str, order, users, dedupe: str, message_id: str = "", params: dict | None = None,
+           actor=None) -> int:
+    """The one sender: tell `users` (never the actor) about `order`, in the app and by e-mail, per
+    each user's preferences. Runs inside the caller's transaction; the sending is queued after commit.
+
+    The text is `message_id` (default: the kind) with `params` (:mod:`notifications.messages`),
+    rendered for each reader in their language; ``number`` and ``actor`` are filled in. A parameter
+    wrapped with :func:`restricted` reaches only readers allowed to see its field class.
     Idempotent per `dedupe`: returns how many in-app notifications were new."""
     recipients = [
         u for u in {u.pk: u for u in users if u is not None}.values()
@@ -129,30 +174,48 @@ def notify(*, kind: str, order, users, dedupe: str, message: str, actor=None) ->
     ]
     if not recipients:
         return 0
+    kind, message_id = str(kind), str(message_id or kind)
+    if message_id not in messages.MESSAGES:
+        raise ValueError(f"unknown message id {message_id!r}")
+    base = {
+        "number": order.number if order is not None else "",
+        "actor": (actor.get_full_name() or actor.get_username()) if actor is not None else "",
+        **(params or {}),
+    }
     choices = _choices_for(recipients, kind)
+    languages = dict(
+        LanguagePreference.objects.filter(user__in=[u.pk for u in recipients]).values_list("user_id", "language")
+    )
 
     def wants(user, channel):
         return choices.get((user.pk, channel), default_enabled(kind, channel))
 
-    rows = {
-        f"{dedupe}:{kind}:{u.pk}": Notification(
-            user=u, kind=kind, order=order, message=message, dedupe_key=f"{dedupe}:{kind}:{u.pk}"
+    rows = {}
+    for u in recipients:
+        if not wants(u, Channel.IN_APP):
+            continue
+        own = _params_for(u, base)
+        with translation.override(settings.LANGUAGE_CODE):
+            stored = messages.render(message_id, own)
+        key = f"{dedupe}:{kind}:{u.pk}"
+        rows[key] = Notification(
+            user=u, kind=kind, order=order, message=stored, message_id=message_id, params=own, dedupe_key=key
         )
-        for u in recipients
-        if wants(u, Channel.IN_APP)
-    }
     existing = set(Notification.objects.filter(dedupe_key__in=list(rows)).values_list("dedupe_key", flat=True))
     Notification.objects.bulk_create([n for key, n in rows.items() if key not in existing], ignore_conflicts=True)
 
-    language = settings.LANGUAGE_CODE
     mails = []
     for user in recipients:
         if not (user.email and wants(user, Channel.EMAIL)):
             continue
+        language = languages.get(user.pk) or settings.LANGUAGE_CODE
+        with translation.override(language):
+            text = messages.render(message_id, _params_for(user, base))
+            kind_label = str(Kind(kind).label)
         subject, body = _render(
             "staff",
             {
-                "user": user, "message": message, "order": order, "kind_label": Kind(kind).label,
+                "user": user, "message": text, "order": order, "kind_label": kind_label,
                 "order_url": site_url(order.get_absolute_url()) if order is not None else "",
                 "preferences_url": site_url(reverse("notifications:preferences")),
             },
@@ -181,7 +244,8 @@ def notify_customer(*, order, event: str, dedupe: str, context: dict | None = No
         f"customer_{event}",
         {
             "order": order, "customer": customer, "tracking_url": order.tracking_url,
-            "survey_url": survey_url(order) if event == "survey" else "", "shipment": shipment,
+            "shipment": shipment,
+            **{k: v for provider in CUSTOMER_CONTEXT.get(event, ()) for k, v in provider(order).items()},
             **(context or {}),
         },
         language,
@@ -206,30 +270,24 @@ def _write_outbox(mails: list[EmailOutbox]) -> list[EmailOutbox]:
     return rows
 
 
-def notify_transition_customer(*, order, name: str, dedupe: str) -> int:
-    """The customer's e-mails of a transition (confirmation, scheduling, shipping, delivery, survey)."""
-    from orders import lifecycle
-
-    entry = lifecycle.spec(name)
-    return sum(
-        notify_customer(order=order, event=event, dedupe=dedupe) is not None
-        for event in (entry.customer_events if entry else ())
-    )
-
-
-def issue_opened(*, issue) -> int:
-    """A production issue was opened (inside its transaction): a delay tells the assistant and the
-    sales managers, and the customer (R4.4: exceptions are explained to the customer)."""
-    from orders.notifications import notify_issue
-
-    return notify_issue(issue=issue)
-
-
 # --- sending (after commit, on the worker) ---------------------------------------------------------------
+_HOLD_SENDING = contextvars.ContextVar("hold_sending", default=False)
+
+
+@contextlib.contextmanager
+def sending_held():
+    """Write outbox rows but queue nothing while inside (the benchmark: its e-mails are never sent)."""
+    token = _HOLD_SENDING.set(True)
+    try:
+        yield
+    finally:
+        _HOLD_SENDING.reset(token)
+
+
 def queue_sending(ids: list[int]) -> None:
     """After the current transaction commits, queue one send task per outbox row; a broker that
     is down is logged, not raised — the rows stay pending and :func:`deliver_pending` sends them."""
-    if not ids:
+    if not ids or _HOLD_SENDING.get():
         return
 
     def send():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -9,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from notifications import services
 from notifications.models import Channel
@@ -79,3 +81,14 @@ def preferences(request):
         "notifications/preferences.html",
         {"rows": services.preference_table(request.user), "channels": Channel, "current": "notifications"},
     )
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch; for a signed-in user the choice is also stored
+    (:class:`notifications.models.LanguagePreference`), so their e-mails are written in it."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.set_language(user=request.user, language=language)
+    return response

@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 from feedback.api import views as feedback
 from finance.api import views as finance
 from logistics.api import views as logistics
+from notifications.api import views as notifications
 from orderdesk.api import api_not_found
 from orderdesk.auth_api import LogoutView, TokenView
 from orders.api import views as orders
@@ -21,7 +22,7 @@ router.register("products", orders.ProductViewSet, basename="product")
 router.register("users", orders.UserViewSet, basename="user")
 router.register("orders", orders.OrderViewSet, basename="order")
 router.register("clarifications", orders.ClarificationViewSet, basename="clarification")
-router.register("notifications", orders.NotificationViewSet, basename="notification")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("workshops", production.WorkshopViewSet, basename="workshop")
 router.register("production/plans", production.PlanViewSet, basename="plan")
 router.register("production/progress", production.ProgressViewSet, basename="progress")

@@ -214,7 +214,7 @@ SPECTACULAR_SETTINGS = {
     # one name per choice set where several serializers share a field name
     "ENUM_NAME_OVERRIDES": {
         "OrderStateEnum": "orders.models.State",
-        "NotificationKindEnum": "orders.models.Notification.Kind",
+        "NotificationKindEnum": "notifications.models.Notification.Kind",
         "HistoryKindEnum": "orders.api.serializers.HISTORY_KINDS",
         "IssueKindEnum": "production.models.ProductionIssue.Kind",
         "ShipmentStatusEnum": "logistics.models.ShipmentStatus",
@@ -324,6 +324,8 @@ NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
 STALE_PROGRESS_DAYS = env.int("STALE_PROGRESS_DAYS", default=5)
 REVIEW_WAIT_HOURS = env.int("REVIEW_WAIT_HOURS", default=24)
 ALERT_ESCALATION_HOURS = env.int("ALERT_ESCALATION_HOURS", default=48)
+# A milestone's responsible person is told once when it is due within this many days, and once when overdue.
+MILESTONE_DUE_DAYS = env.int("MILESTONE_DUE_DAYS", default=2)
 # Orders per chunk when the checks walk the orders table.
 CHECK_CHUNK_SIZE = env.int("CHECK_CHUNK_SIZE", default=2000)
 # A broker that is down must not hold a request up: queueing after commit tries briefly,

@@ -4,6 +4,7 @@ from django.urls import include, path
 from feedback import urls as feedback_urls, views as feedback_views
 from finance import urls as finance_urls
 from logistics import urls as logistics_urls
+from notifications import views as notification_views
 from orderdesk import health, media
 from orders import urls as order_urls
 from orders.views import track as tracking
@@ -24,6 +25,8 @@ urlpatterns = [
     path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    # The language switch also stores a signed-in user's language (their e-mails follow it).
+    path("i18n/setlang/", notification_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("orderdesk.api_urls")),
     path("track/<str:token>/", tracking.track, name="track"),

@@ -59,7 +59,6 @@ from orders.models import (
     Customer,
     Escalation,
     ImportJob,
-    Notification,
     Order,
     OrderChange,
     OrderLine,
@@ -657,38 +656,6 @@ class OrderChangeAdmin(ReadOnlyAdmin):
     @admin.display(description=_("new value"))
     def new(self, obj):
         return getattr(obj, "new_shown", HIDDEN_VALUE)
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    """Each user's own notifications (superusers: everyone's)."""
-
-    order_field = None
-    list_display = ("created_at", "user", "kind", "order", "message", "read")
-    list_filter = ("kind", "read")
-    list_select_related = ("user", "order")
-    search_fields = ("message", "order__number")
-    actions = ("mark_read",)
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs if request.user.is_superuser else qs.filter(user=request.user)
-
-    @admin.action(description=_("Mark selected notifications as read"))
-    def mark_read(self, request, queryset):
-        try:
-            count = services.mark_notifications_read(user=request.user, ids=list(queryset.values_list("pk", flat=True)))
-        except ServiceError as exc:
-            for line in service_error_messages(exc):
-                messages.error(request, line)
-            return
-        messages.success(request, gettext("%(count)s notifications marked as read.") % {"count": count})
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if roles.is_read_only(request.user):
-            actions.pop("mark_read", None)
-        return actions
 
 
 @admin.register(Alert)

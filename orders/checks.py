@@ -33,9 +33,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from notifications import messages
+from notifications.events import users_with_role
+from notifications.models import Notification
+from notifications.services import notify
 from orderdesk.roles import Role
-from orders.models import Alert, Notification, Order, State
-from orders.notifications import notify, users_with_role
+from orders.models import Alert, Order, State
 from orders.selectors import overdue_q
 
 Kind = Notification.Kind
@@ -140,7 +143,7 @@ def _fire(check: Check, order: Order, extra: dict, now, cache) -> bool:
                 alert.save(update_fields=["fired_at", "resolved_at", "escalated_at"])
             notify(
                 kind=check.notification_kind, order=order, users=check.recipients(order, cache),
-                dedupe=f"alert:{alert.pk}:{alert.fired_at.timestamp():.0f}", **check.params(), **extra,
+                dedupe=f"alert:{alert.pk}:{alert.fired_at.timestamp():.0f}", params={**check.params(), **extra},
             )
     except IntegrityError:  # a concurrent run created it first
         return False
@@ -174,16 +177,34 @@ def escalate(check: Check, now) -> int:
                 notify(
                     kind=Kind.ALERT_ESCALATED, order=alert.order, users=managers,
                     dedupe=f"escalation:{alert.pk}:{alert.fired_at.timestamp():.0f}",
-                    hours=settings.ALERT_ESCALATION_HOURS, alert=Alert.Kind(alert.kind).label,
+                    params={"hours": settings.ALERT_ESCALATION_HOURS,
+                            "alert": messages.choice("orders.Alert.kind", alert.kind)},
                 )
             escalated += 1
     return escalated
 
 
+# --- reminders: checks that tell without raising an alert (registered by their app) --------------------
+#: name -> ``run(now) -> how many were told``: production's ``milestone_due`` (see production.checks)
+REMINDERS: dict[str, Callable[[datetime.datetime], int]] = {}
+
+
+def register_reminder(name: str, run: Callable[[datetime.datetime], int]) -> None:
+    """Add a department's reminder (called from its ``ready()``)."""
+    REMINDERS[name] = run
+
+
+def id_chunks(qs: QuerySet, field: str = "pk") -> Iterator[list[int]]:
+    """Walk a queryset's ids in primary-key order, one chunk at a time (for a department's reminder too)."""
+    return _id_chunks(qs, field)
+
+
 def run_check(name: str, *, now: datetime.datetime | None = None) -> dict[str, int]:
     """Resolve, fire and escalate one check; returns its counts."""
+    if name in REMINDERS:
+        return {"resolved": 0, "fired": REMINDERS[name](now or timezone.now()), "escalated": 0}
     if name not in CHECKS:
-        raise ValueError(f"unknown check {name!r}; choose from {', '.join(CHECKS)}")
+        raise ValueError(f"unknown check {name!r}; choose from {', '.join([*CHECKS, *REMINDERS])}")
     check, now = CHECKS[name], now or timezone.now()
     return {"resolved": resolve(check, now), "fired": fire(check, now), "escalated": escalate(check, now)}
 
@@ -197,7 +218,7 @@ def run_checks(*, names=None, now: datetime.datetime | None = None) -> dict[str,
     """Run every check (or those in `names`): ``{name: fired, ..., "resolved": n, "escalated": n}``."""
     now = now or timezone.now()
     result, resolved, escalated = {}, 0, 0
-    for name in names or CHECKS:
+    for name in names or [*CHECKS, *REMINDERS]:
         counts = run_check(name, now=now)
         result[name] = counts["fired"]
         resolved += counts["resolved"]

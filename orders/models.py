@@ -443,53 +443,6 @@ class OrderChange(models.Model):
         return f"{self.order_id}.{self.field}"
 
 
-class Notification(models.Model):
-    class Kind(models.TextChoices):
-        REVIEW_REQUESTED = "review_requested", _("Review requested")
-        ORDER_APPROVED = "order_approved", _("Order approved")
-        ORDER_RETURNED = "order_returned", _("Order returned")
-        ORDER_SCHEDULED = "order_scheduled", _("Order scheduled")
-        PRODUCTION_STARTED = "production_started", _("Production started")
-        ORDER_SHIPPED = "order_shipped", _("Order shipped")
-        ORDER_ACCEPTED = "order_accepted", _("Order accepted")
-        DELIVERY_REJECTED = "delivery_rejected", _("Delivery rejected")
-        ORDER_SETTLED = "order_settled", _("Order settled")
-        ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
-        SIGNOFF_REQUESTED = "signoff_requested", _("Joint review sign-off requested")
-        SIGNOFF_RECORDED = "signoff_recorded", _("Joint review sign-off recorded")
-        CLARIFICATION_OPENED = "clarification_opened", _("Clarification opened")
-        ESCALATION = "escalation", _("Problem escalated")
-        PROGRESS_REPORTED = "progress_reported", _("Progress reported")
-        ISSUE_OPENED = "issue_opened", _("Production issue opened")
-        SHIPMENT_UPDATED = "shipment_updated", _("Shipment updated")
-        PAYMENT_RECEIVED = "payment_received", _("Payment received")
-        ORDER_OVERDUE = "order_overdue", _("Order overdue")
-        ORDER_AT_RISK = "order_at_risk", _("Order at risk")
-        ORDER_STALE = "order_stale", _("No progress reported")
-        PAYMENT_OVERDUE = "payment_overdue", _("Payment overdue")
-        REVIEW_WAITING = "review_waiting", _("Review waiting too long")
-        ALERT_ESCALATED = "alert_escalated", _("Unresolved alert escalated")
-        COMPLAINT = "complaint", _("Complaint received")
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications")
-    message = models.TextField(_("message"))
-    read = models.BooleanField(_("read"), default=False)
-    # Makes delivery idempotent: a retried task never writes the same notification twice.
-    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["user", "read"])]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.kind}"
-
-
 class Alert(models.Model):
     """A scheduled check that fired for an order: each condition fires once per order."""
 

@@ -29,7 +29,6 @@ from orders.models import (
     TRANSITION_METHODS,
     Clarification,
     Customer,
-    Notification,
     Order,
     OrderChange,
     OrderLine,
@@ -369,10 +368,14 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
             order._ctx = None
             # The outbox (issue 5): in-app rows and e-mails are written in this transaction;
             # only the sending is queued, after commit.
-            from orders import notifications
+            from notifications import events
 
-            notifications.notify_transition(log_id=log.pk if log else None, order_id=order.pk, name=name,
-                                            actor_id=user.pk)
+            entry = lifecycle.spec(name)
+            events.notify_transition(
+                log_id=log.pk if log else None, order_id=order.pk, name=name, actor_id=user.pk,
+                notices=entry.notices if entry else (), customer_events=entry.customer_events if entry else (),
+                comment=comment or "",
+            )
     except ConcurrentTransition:
         raise Conflict(_("Another change to this order won the race; reload and try again."),
                        code="concurrent_transition") from None
@@ -401,10 +404,14 @@ def record_signoff(*, user, order_id, decision: str, comment: str = "") -> Signo
         department = Signoff.Department.PRODUCTION
     else:
         raise Forbidden(_("Only a finance manager or a production supervisor signs a joint review."))
-    return Signoff.objects.create(
+    signoff = Signoff.objects.create(
         order=order, review_round=order.review_round, department=department, decision=decision,
         comment=comment.strip(), user=user,
     )
+    from notifications import events
+
+    events.signoff_recorded(signoff=signoff)  # an objection or a completed review (the outbox)
+    return signoff
 
 
 @transaction.atomic
@@ -414,7 +421,11 @@ def open_clarification(*, user, order_id, question: str) -> Clarification:
         raise Forbidden()
     if not question.strip():
         raise InvalidInput(errors={"question": [_("This field is required.")]})
-    return Clarification.objects.create(order=order, question=question.strip(), raised_by=user)
+    clarification = Clarification.objects.create(order=order, question=question.strip(), raised_by=user)
+    from notifications import events
+
+    events.clarification_changed(clarification=clarification, resolved=False, actor=user)
+    return clarification
 
 
 @transaction.atomic
@@ -433,19 +444,10 @@ def resolve_clarification(*, user, clarification_id, resolution: str) -> Clarifi
     clarification.resolution = resolution.strip()
     clarification.resolved_at = timezone.now()
     clarification.save(update_fields=["resolution", "resolved_at"])
+    from notifications import events
+
+    events.clarification_changed(clarification=clarification, resolved=True, actor=user)
     return clarification
-
-
-# --- notifications (DESIGN §6) ------------------------------------------------------
-@transaction.atomic
-def mark_notifications_read(*, user, ids: list[int] | None = None) -> int:
-    """Mark the caller's unread notifications read (only those in ``ids`` if given); returns how many."""
-    if roles.is_read_only(user):
-        raise Forbidden()
-    unread = Notification.objects.filter(user=user, read=False)
-    if ids is not None:
-        unread = unread.filter(pk__in=ids)
-    return unread.update(read=True)
 
 
 # --- the assistant's check (R4.2): communication log, escalations (R5.1) -------------------------
@@ -479,10 +481,6 @@ def log_communication(*, user, order_id, channel: str, with_whom: str, summary: 
 @transaction.atomic
 def raise_escalation(*, user, order_id, reason: str):
     """Escalate a problem with the order to the sales managers (R5.1); they are notified."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-    from django.utils import translation
-
     from orders.models import Escalation
 
     order = lock_visible_order(user, order_id)
@@ -491,23 +489,9 @@ def raise_escalation(*, user, order_id, reason: str):
     if not (reason or "").strip():
         raise InvalidInput(errors={"reason": [_("This field is required.")]})
     escalation = Escalation.objects.create(order=order, reason=reason.strip(), raised_by=user)
-    managers = get_user_model().objects.filter(
-        Q(groups__name=roles.Role.SALES_MANAGER), is_active=True
-    ).exclude(pk=user.pk).distinct()
-    from django.conf import settings
+    from notifications import events
 
-    with translation.override(settings.LANGUAGE_CODE):
-        message = _("Order %(number)s: %(actor)s escalated a problem: %(reason)s") % {
-            "number": order.number, "actor": user.get_full_name() or user.get_username(),
-            "reason": escalation.reason[:200],
-        }
-    Notification.objects.bulk_create(
-        [
-            Notification(user=manager, kind=Notification.Kind.ESCALATION, order=order, message=message,
-                         dedupe_key=f"escalation:{escalation.pk}:{Notification.Kind.ESCALATION}:{manager.pk}")
-            for manager in managers
-        ]
-    )
+    events.escalation_raised(escalation=escalation)  # in this transaction (the outbox)
     return escalation
 
 

@@ -2,14 +2,7 @@
 
 from celery import shared_task
 
-from orders import checks, notifications
-
-
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
-def notify_transition(self, log_id, order_id, name, source, actor_id):
-    """Re-deliver a transition's notifications (idempotent). `run_transition` writes them itself,
-    in its own transaction (the outbox); this task stays for re-runs and older queued messages."""
-    return notifications.notify_transition(log_id=log_id, order_id=order_id, name=name, actor_id=actor_id)
+from orders import checks
 
 
 @shared_task

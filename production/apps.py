@@ -14,3 +14,4 @@ class ProductionConfig(AppConfig):
         panels.register(PANEL)
         checks.register("at_risk", production_checks.AT_RISK)
         checks.register("stale", production_checks.STALE)
+        checks.register_reminder(production_checks.MILESTONE_CHECK, production_checks.milestone_reminders)

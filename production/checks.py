@@ -1,6 +1,7 @@
 """Production's scheduled checks (R4.4), run by the engine of :mod:`orders.checks` (Celery beat and
 `check_overdue`): an order **at risk** (its plan is behind or ends after the promised date, or at the reported
-pace production finishes late) and **stale** progress (no report for ``STALE_PROGRESS_DAYS``). Registered
+pace production finishes late), **stale** progress (no report for ``STALE_PROGRESS_DAYS``), and the reminder
+``milestone_due`` (a milestone's responsible person told when it falls due and when it is late). Registered
 by :meth:`production.apps.ProductionConfig.ready`."""
 
 from __future__ import annotations
@@ -8,14 +9,15 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
+from notifications import events, messages
+from notifications.models import Reminder
 from orderdesk.roles import Role
-from orders.checks import Check, Kind, local_today, people
+from orders.checks import Check, Kind, id_chunks, local_today, people
 from orders.models import Alert, Order, State
 from production.models import Milestone, ProgressReport
 
@@ -62,7 +64,7 @@ def at_risk_confirm(ids: list[int], now) -> dict[int, dict]:
     plan_late = set(
         at_risk_candidates(now).filter(pk__in=ids).filter(_milestone_q(now)).values_list("pk", flat=True)
     )
-    found = {pk: {"reason": _("its production plan is behind or ends after the promised date.")} for pk in plan_late}
+    found = {pk: {"reason": messages.nested("risk_plan_late")} for pk in plan_late}
     rest = [pk for pk in ids if pk not in plan_late]
     if not rest:
         return found
@@ -80,12 +82,9 @@ def at_risk_confirm(ids: list[int], now) -> dict[int, dict]:
         if finish is None:
             continue
         if finish.year >= 9999:
-            found[pk] = {"reason": _("no progress since the first report.")}
+            found[pk] = {"reason": messages.nested("risk_no_progress")}
         elif timezone.localdate(finish) > promised:
-            found[pk] = {
-                "reason": _("at the reported pace production finishes on %(date)s.")
-                % {"date": date_format(timezone.localdate(finish), "SHORT_DATE_FORMAT")}
-            }
+            found[pk] = {"reason": messages.nested("risk_pace", date=messages.date(timezone.localdate(finish)))}
     return found
 
 
@@ -109,3 +108,35 @@ STALE = Check(
     Alert.Kind.STALE, Kind.ORDER_STALE, stale_candidates, people("assistant", Role.PRODUCTION_SUPERVISOR),
     params=lambda: {"days": settings.STALE_PROGRESS_DAYS},
 )
+
+
+# --- milestones falling due (issue 8): a reminder, not an alert ------------------------------------------
+MILESTONE_CHECK = "milestone_due"
+
+
+def milestone_reminders(now) -> int:
+    """Tell each open milestone's responsible person once when it falls due within
+    ``MILESTONE_DUE_DAYS`` days, and once more when it is overdue; a
+    :class:`notifications.models.Reminder` per milestone and stage makes it once."""
+    today = local_today(now)
+    soon = today + datetime.timedelta(days=settings.MILESTONE_DUE_DAYS)
+    candidates = Milestone.objects.filter(
+        done_at__isnull=True, due_date__lte=soon, plan__order__state__in=AT_RISK_STATES
+    ).select_related("plan", "responsible")
+    sent = 0
+    for ids in id_chunks(candidates):
+        milestones = list(candidates.filter(pk__in=ids))
+        keys = {m.pk: f"milestone:{m.pk}:{'overdue' if m.due_date < today else 'due'}" for m in milestones}
+        done = set(Reminder.objects.filter(key__in=keys.values()).values_list("key", flat=True))
+        for milestone in milestones:
+            key = keys[milestone.pk]
+            if key in done:
+                continue
+            try:
+                with transaction.atomic():
+                    Reminder.objects.create(key=key, sent_at=now)
+                    events.milestone_due(milestone=milestone, overdue=milestone.due_date < today)
+            except IntegrityError:  # a concurrent run sent it
+                continue
+            sent += 1
+    return sent

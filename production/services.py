@@ -146,9 +146,13 @@ def report_progress(*, user, order_id, percent_complete: int, note: str = "") ->
     check_progress(user, order)
     if not isinstance(percent_complete, int) or not 0 <= percent_complete <= 100:
         raise InvalidInput(errors={"percent_complete": [_("Give a whole number from 0 to 100.")]})
-    return ProgressReport.objects.create(
+    report = ProgressReport.objects.create(
         order=order, percent_complete=percent_complete, note=note.strip(), reported_by=user
     )
+    from notifications import events
+
+    events.progress_reported(report=report)  # the assistant; logistics when complete (the outbox)
+    return report
 
 
 @transaction.atomic
@@ -161,9 +165,9 @@ def open_issue(*, user, order_id, kind: str, description: str) -> ProductionIssu
     if not description.strip():
         raise InvalidInput(errors={"description": [_("This field is required.")]})
     issue = ProductionIssue.objects.create(order=order, kind=kind, description=description.strip(), opened_by=user)
-    from notifications.services import issue_opened
+    from notifications import events
 
-    issue_opened(issue=issue)  # in this transaction (the outbox); sending is queued after commit
+    events.issue_opened(issue=issue)  # in this transaction (the outbox); sending is queued after commit
     return issue
 
 

@@ -25,8 +25,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = {
     "orderdesk": 0,
@@ -111,17 +109,11 @@ def test_the_scanner_sees_imports_inside_functions(tmp_path):
     assert _cycles({("production", "orders"): ["y"], ("supervision", "production"): ["z"]}) == []
 
 
-# The marks come off as the last cycle goes (issue 8); strict, so a fixed rule cannot stay marked.
-# (The kernel already imports no app: its test is unmarked.)
-PENDING = pytest.mark.xfail(strict=True, reason="issue 8: the apps still import each other in a loop")
-
-
 def test_the_kernel_imports_no_app():
     offending = [w for (a, _b), where in app_imports().items() if a == "orderdesk" for w in where]
     assert not offending, "the shared kernel `orderdesk` imports an app:\n" + "\n".join(offending)
 
 
-@PENDING
 def test_no_layer_imports_a_higher_one():
     edges = app_imports()
     offending = [
@@ -131,7 +123,6 @@ def test_no_layer_imports_a_higher_one():
     assert not offending, "imports from a lower layer into a higher one:\n" + "\n".join(offending)
 
 
-@PENDING
 def test_no_import_cycle_between_apps():
     edges = app_imports()
     cycles = _cycles(edges)

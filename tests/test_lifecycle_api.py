@@ -14,7 +14,8 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from orders.models import Notification, Order, Signoff
+from notifications.models import Notification
+from orders.models import Order, Signoff
 from tests import factories
 from tests.factories import PASSWORD, days, today
 from tests.utils import call, results
@@ -289,9 +290,13 @@ def test_the_whole_lifecycle_through_the_api(world):
         "production_started",
         "order_shipped",
         "order_settled",
+        # the department events the assistant passes on to the customer (issue 8)
+        "progress_reported",
+        "shipment_updated",
+        "payment_received",
     }
     assert notification_kinds(c["production_supervisor"], order_id) == ["order_approved"]
-    assert notification_kinds(c["logistics_supervisor"], order_id) == ["order_scheduled"]
+    assert notification_kinds(c["logistics_supervisor"], order_id) == ["ready_to_ship", "order_scheduled"]
     assert set(notification_kinds(c["finance_specialist"], order_id)) == {"order_shipped", "order_accepted"}
     assert notification_kinds(c["finance_manager"], order_id) == ["order_accepted"]
     assert notification_kinds(c["auditor"], order_id) == []

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orderdesk.api import RoleFilterSetMixin
 from orderdesk.roles import ROLES
-from orders.models import Channel, Customer, Notification, Order, Product, State
+from orders.models import Channel, Customer, Order, Product, State
 from orders.selectors import overdue_q
 
 User = get_user_model()
@@ -82,13 +82,4 @@ class UserFilter(django_filters.FilterSet):
 
     class Meta:
         model = User
-        fields = ()
-
-
-class NotificationFilter(django_filters.FilterSet):
-    read = django_filters.BooleanFilter(label=_("read"))
-    kind = django_filters.ChoiceFilter(choices=Notification.Kind.choices, label=_("kind"))
-
-    class Meta:
-        model = Notification
         fields = ()

@@ -17,7 +17,7 @@ from rest_framework import serializers
 
 from orderdesk.api import RoleFieldsMixin
 from orderdesk.roles import ROLES
-from orders.models import Channel, Clarification, Customer, Notification, Order, OrderLine, Product, Signoff
+from orders.models import Channel, Clarification, Customer, Order, OrderLine, Product, Signoff
 from orders.selectors import products
 
 User = get_user_model()
@@ -242,19 +242,3 @@ class ReassignInputSerializer(serializers.Serializer):
     assistant = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
 
 
-# --- notifications -------------------------------------------------------------------
-class NotificationSerializer(serializers.ModelSerializer):
-    order_number = serializers.CharField(source="order.number", read_only=True, default=None)
-
-    class Meta:
-        model = Notification
-        fields = ("id", "kind", "order", "order_number", "message", "read", "created_at")
-        read_only_fields = fields
-
-
-class MarkReadInputSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False, allow_empty=True)
-
-
-class MarkedSerializer(serializers.Serializer):
-    marked = serializers.IntegerField()

@@ -22,7 +22,7 @@ from orderdesk.errors import NotFound
 from orderdesk.viewsets import APIViewSet
 from orders import selectors, services
 from orders.api import filters, serializers as s
-from orders.models import Clarification, Customer, Notification, Order, OrderChange
+from orders.models import Clarification, Customer, Order, OrderChange
 
 
 # --- reference data ---------------------------------------------------------------
@@ -240,27 +240,3 @@ class ClarificationViewSet(APIViewSet):
         clarification = services.resolve_clarification(user=request.user, clarification_id=pk,
                                                         **serializer.validated_data)
         return Response(s.ClarificationSerializer(clarification).data)
-
-
-# --- notifications -------------------------------------------------------------------
-class NotificationViewSet(mixins.ListModelMixin, APIViewSet):
-    """The caller's notifications, newest first."""
-
-    serializer_class = s.NotificationSerializer
-    filterset_class = filters.NotificationFilter
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Notification.objects.none()
-        return Notification.objects.filter(user=self.request.user).select_related("order").order_by(
-            "-created_at", "-id"
-        )
-
-    @extend_schema(request=s.MarkReadInputSerializer, responses={200: s.MarkedSerializer}, filters=False,
-                   summary=_("Mark the caller's notifications read (all, or those in `ids`)"))
-    @action(detail=False, methods=["post"], url_path="read", url_name="read")
-    def mark_read(self, request):
-        serializer = s.MarkReadInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        marked = services.mark_notifications_read(user=request.user, ids=serializer.validated_data.get("ids"))
-        return Response({"marked": marked})

@@ -112,7 +112,7 @@ def _timeline_extras(order: Order, user, entries: list) -> None:
                             "resolved_by": who(esc.resolved_by) if esc.resolved_by_id else "",
                             "resolved_at": esc.resolved_at, "key": (esc.raised_at, 6, esc.pk)})
     for note in order.notifications.filter(user=user):
-        entries.append({"kind": "notification", "at": note.created_at, "who": "", "message": note.message,
+        entries.append({"kind": "notification", "at": note.created_at, "who": "", "message": note.text,
                         "label": note.get_kind_display(), "key": (note.created_at, 7, note.pk)})
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from feedback.models import Complaint, Survey
 from feedback.services import survey_token
-from orders.models import Notification
+from notifications.models import Notification
 from supervision.selectors.kpis import kpis
 from tests.factories import Cast, make_order
 from tests.utils import call, results
@@ -69,7 +69,9 @@ def test_the_survey_speaks_the_customers_language(client, accepted):
 
 def test_a_low_score_tells_the_managers(client, accepted, sales_manager):
     client.post(f"/survey/{survey_token(accepted)}/", {"score": "2"})
-    assert Notification.objects.filter(user=sales_manager, order=accepted, kind="complaint").count() == 1
+    # its own kind (issue 13): a low score is not "Complaint received"
+    assert Notification.objects.filter(user=sales_manager, order=accepted, kind="low_survey_score").count() == 1
+    assert not Notification.objects.filter(order=accepted, kind="complaint").exists()
 
 
 def test_answers_feed_satisfaction_and_response_rate(client, accepted, sales_assistant, sales_manager):

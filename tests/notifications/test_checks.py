@@ -11,9 +11,9 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from notifications.models import EmailOutbox
+from notifications.models import EmailOutbox, Notification
 from orders import checks, tasks
-from orders.models import Alert, Notification, Order
+from orders.models import Alert, Order
 from production import checks as production_checks, services as production
 from production.models import Milestone
 from tests import factories

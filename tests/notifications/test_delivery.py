@@ -10,8 +10,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
 from notifications import services
-from notifications.models import EmailOutbox, NotificationPreference
-from orders.models import Notification, Order
+from notifications.models import EmailOutbox, Notification, NotificationPreference
+from orders.models import Order
 from production import services as production
 from tests import factories
 from tests.factories import Cast, make_order

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core import mail, signing
 
 from notifications import tasks as notification_tasks
-from notifications.models import EmailOutbox
-from orders.models import Notification, Order, State
+from notifications.models import EmailOutbox, Notification
+from orders.models import Order, State
 from tests.factories import Cast, make_order, run
 from tests.notifications.live import DEAD_BROKER, celery_on, live_worker, real_broker, result_of, wait_until
 

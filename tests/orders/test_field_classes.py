@@ -220,8 +220,7 @@ def admin_surfaces(world, user) -> dict[str, str]:
 
 
 def notification_surfaces(world, user) -> dict[str, str]:
-    from notifications.models import EmailOutbox
-    from orders.models import Notification
+    from notifications.models import EmailOutbox, Notification
 
     bodies = {f"notification:{n.pk}": n.message for n in Notification.objects.filter(user=user)}
     bodies |= {
@@ -277,7 +276,7 @@ def test_admin_shows_no_hidden_value(world):
 def test_staff_notifications_and_emails_show_no_hidden_value(world):
     # staff messages carry few classed values (so no class is expected of every role) ...
     _check(world, notification_surfaces, expect_seen=frozenset())
-    from orders.models import Notification
+    from notifications.models import Notification
 
     # ... but the search is not over nothing: production was told, and the managers' escalation
     # message carries its (internal) reason, which the search finds

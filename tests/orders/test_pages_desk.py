@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from orders.models import Clarification, Communication, Escalation, Notification, Order, OrderChange, State
+from notifications.models import Notification
+from orders.models import Clarification, Communication, Escalation, Order, OrderChange, State
 from tests import factories
 
 pytestmark = pytest.mark.django_db

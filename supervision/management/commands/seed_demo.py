@@ -540,8 +540,8 @@ def _age(order: Order, *, days: int, review_hours: int, late_days: int = 0) -> N
 
     from finance.models import Invoice, Payment
     from logistics.models import Shipment, ShipmentEvent
-    from notifications.models import EmailOutbox
-    from orders.models import Clarification, Communication, Notification, OrderChange, Signoff
+    from notifications.models import EmailOutbox, Notification
+    from orders.models import Clarification, Communication, OrderChange, Signoff
     from production.models import ProductionIssue, ProgressReport
 
     back = datetime.timedelta(days=days)

@@ -1,0 +1,214 @@
+"""Who is told what when something happens to an order (R3.2, R4.4: information flows between departments).
+
+Every sender here calls the one :func:`notifications.services.notify`, inside the cause's
+transaction (the outbox): the in-app rows and e-mails commit with the cause, only the sending is
+queued after commit. Each call has a dedupe key, so a re-run never writes the same notification twice.
+
+* a transition: :func:`notify_transition` (called by :func:`orders.services.run_transition`),
+  recipients as ``orders.lifecycle`` declares them, plus the customer's e-mails;
+* department events: issues, sign-offs, progress, shipment events, payments, clarifications,
+  escalations, complaints, low survey scores, milestones falling due.
+
+Decisions (issue 8): "ready to ship" is sent once, to the logistics supervisors, by the first
+progress report of 100 % while the order is producing (production is complete; the shipping
+transition itself stays logistics' call). Progress reports tell the assistant in the app only by
+default (they are frequent); the preferences page may switch the e-mail on.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from notifications import messages
+from notifications.models import Notification
+from notifications.services import notify, notify_customer, restricted
+from orderdesk import roles
+from orderdesk.roles import FieldClass, Role
+
+Kind = Notification.Kind
+
+
+def users_with_role(*names: str):
+    return list(get_user_model().objects.filter(is_active=True, groups__name__in=names).distinct())
+
+
+def _order(order_id):
+    Order = apps.get_model("orders", "Order")
+    return Order.objects.select_related("assistant", "customer").filter(pk=order_id).first()
+
+
+# --- transitions ----------------------------------------------------------------------------------
+def _recipients_for(order, notices) -> list[tuple[str, list]]:
+    """(kind, users) pairs for a transition, from the notices ``orders.lifecycle`` declares for it."""
+    pairs = []
+    for notice in notices:
+        if notice.when is not None and not notice.when(order):
+            continue
+        users = [order.assistant] if roles.OWNER in notice.audience else []
+        roles_named = [r for r in notice.audience if r != roles.OWNER]
+        if roles_named:
+            users += users_with_role(*roles_named)
+        pairs.append((notice.kind, users))
+    return pairs
+
+
+@transaction.atomic
+def notify_transition(*, log_id: int | None, order_id: int, name: str, actor_id: int | None,
+                      notices=(), customer_events=(), comment: str = "") -> int:
+    """Everyone's notifications of one transition, staff and customer (idempotent per transition record).
+
+    The transition service passes the registry entry's ``notices`` and ``customer_events``
+    (``orders.lifecycle``), so this app does not import ``orders``. A return carries its reason
+    (the comment) to the assistant, who sees internal comments."""
+    order = _order(order_id)
+    if order is None:
+        return 0
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    dedupe = f"transition:{log_id or f'{order_id}:{name}'}"
+    created = 0
+    for kind, users in _recipients_for(order, notices):
+        message_id, params = kind, {}
+        if kind == Kind.ORDER_RETURNED and comment.strip():
+            message_id, params = "order_returned_reason", {"reason": restricted(comment.strip()[:500], FieldClass.INTERNAL)}
+        created += notify(kind=kind, order=order, users=users, dedupe=dedupe, actor=actor,
+                          message_id=message_id, params=params)
+    for event in customer_events:
+        notify_customer(order=order, event=event, dedupe=dedupe)
+    return created
+
+
+# --- department events -------------------------------------------------------------------------------
+def issue_opened(*, issue) -> int:
+    """A production issue: the assistant and the sales managers are told; a delay is also explained
+    to the customer (R4.4). The issue's kind is stored as a code (translated for each reader)."""
+    order = _order(issue.order_id)
+    dedupe = f"issue:{issue.pk}"
+    created = notify(
+        kind=Kind.ISSUE_OPENED, order=order, users=[order.assistant, *users_with_role(Role.SALES_MANAGER)],
+        dedupe=dedupe, actor=issue.opened_by,
+        params={"issue": messages.choice("production.ProductionIssue.kind", issue.kind),
+                "description": issue.description[:500]},
+    )
+    if issue.kind == "delay":
+        notify_customer(order=order, event="delayed", dedupe=dedupe, context={"issue": issue})
+    return created
+
+
+def signoff_recorded(*, signoff) -> int:
+    """A joint-review sign-off: an objection, or the second approval that completes the review,
+    tells the sales managers and the assistant."""
+    Signoff = type(signoff)
+    order = _order(signoff.order_id)
+    users = [order.assistant, *users_with_role(Role.SALES_MANAGER)]
+    if signoff.decision == Signoff.Decision.OBJECT:
+        return notify(
+            kind=Kind.SIGNOFF_RECORDED, order=order, users=users, dedupe=f"signoff:{signoff.pk}",
+            actor=signoff.user, message_id="signoff_objected",
+            params={"comment": restricted(signoff.comment[:500], FieldClass.INTERNAL)},
+        )
+    latest = {}
+    for department, decision in (
+        Signoff.objects.filter(order=order, review_round=signoff.review_round).order_by("pk")
+        .values_list("department", "decision")
+    ):
+        latest[department] = decision
+    if set(latest) == set(Signoff.Department.values) and all(d == Signoff.Decision.APPROVE for d in latest.values()):
+        return notify(
+            kind=Kind.SIGNOFF_RECORDED, order=order, users=users,
+            dedupe=f"joint_review:{order.pk}:{signoff.review_round}", message_id="joint_review_complete",
+        )
+    return 0
+
+
+def progress_reported(*, report) -> int:
+    """A progress report tells the assistant; the first report of 100 % while producing tells
+    logistics the order is ready to ship."""
+    order = _order(report.order_id)
+    created = notify(
+        kind=Kind.PROGRESS_REPORTED, order=order, users=[order.assistant], dedupe=f"progress:{report.pk}",
+        actor=report.reported_by, params={"percent": report.percent_complete},
+    )
+    if report.percent_complete >= 100 and order.state == "producing":
+        created += notify(
+            kind=Kind.READY_TO_SHIP, order=order, users=users_with_role(Role.LOGISTICS_SUPERVISOR),
+            dedupe=f"ready_to_ship:{order.pk}",
+        )
+    return created
+
+
+def shipment_event(*, event) -> int:
+    """A shipment's status changed: the assistant is told (to pass it on to the customer, R4.4)."""
+    shipment = event.shipment
+    order = _order(shipment.order_id)
+    return notify(
+        kind=Kind.SHIPMENT_UPDATED, order=order, users=[order.assistant], dedupe=f"shipment_event:{event.pk}",
+        actor=event.recorded_by, message_id="shipment_event",
+        params={"tracking": shipment.tracking_number, "status": messages.choice("logistics.ShipmentEvent.status", event.status)},
+    )
+
+
+def payment_received(*, payment) -> int:
+    """A payment was recorded: the assistant is told (the amount is a price value, DESIGN §5)."""
+    order = _order(payment.invoice.order_id)
+    return notify(
+        kind=Kind.PAYMENT_RECEIVED, order=order, users=[order.assistant], dedupe=f"payment:{payment.pk}",
+        actor=payment.recorded_by, params={"amount": restricted(str(payment.amount), FieldClass.PRICE)},
+    )
+
+
+def clarification_changed(*, clarification, resolved: bool, actor) -> int:
+    """A clarification was opened or resolved: the assistant is told."""
+    order = _order(clarification.order_id)
+    if resolved:
+        message_id, params = "clarification_resolved", {"resolution": clarification.resolution[:500]}
+    else:
+        message_id, params = "clarification_opened", {"question": clarification.question[:500]}
+    return notify(
+        kind=Kind.CLARIFICATION_OPENED, order=order, users=[order.assistant], actor=actor,
+        dedupe=f"clarification:{clarification.pk}:{'resolved' if resolved else 'opened'}",
+        message_id=message_id, params=params,
+    )
+
+
+def escalation_raised(*, escalation) -> int:
+    """A problem was escalated (R5.1): the sales managers are told, per their preferences."""
+    order = _order(escalation.order_id)
+    return notify(
+        kind=Kind.ESCALATION, order=order, users=users_with_role(Role.SALES_MANAGER),
+        dedupe=f"escalation:{escalation.pk}", actor=escalation.raised_by,
+        params={"reason": restricted(escalation.reason[:200], FieldClass.INTERNAL)},
+    )
+
+
+def complaint_recorded(*, complaint) -> int:
+    """A customer's complaint (R6.2): the sales managers are told (in the app and, by default, by e-mail)."""
+    order = _order(complaint.order_id)
+    return notify(
+        kind=Kind.COMPLAINT, order=order, users=users_with_role(Role.SALES_MANAGER),
+        dedupe=f"complaint:{complaint.pk}", actor=complaint.recorded_by,
+        params={"text": restricted(complaint.description[:200], FieldClass.INTERNAL)},
+    )
+
+
+def low_survey_score(*, survey) -> int:
+    """A survey answered with a low score: the sales managers are told (its own kind, not a complaint)."""
+    order = _order(survey.order_id)
+    return notify(
+        kind=Kind.LOW_SURVEY_SCORE, order=order, users=users_with_role(Role.SALES_MANAGER),
+        dedupe=f"survey:{survey.pk}", params={"score": survey.score},
+    )
+
+
+def milestone_due(*, milestone, overdue: bool) -> int:
+    """A milestone is due soon (or overdue): its responsible person is told, once per milestone and
+    state (due, then overdue)."""
+    plan = milestone.plan
+    order = _order(plan.order_id)
+    return notify(
+        kind=Kind.MILESTONE_DUE, order=order, users=[milestone.responsible],
+        dedupe=f"milestone:{milestone.pk}:{'overdue' if overdue else 'due'}",
+        message_id="milestone_overdue" if overdue else "milestone_due",
+        params={"milestone": milestone.name, "date": messages.date(milestone.due_date)},
+    )
