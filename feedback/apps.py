@@ -7,8 +7,11 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Feedback")
 
     def ready(self):
+        from feedback.panels import PANEL
         from notifications.services import register_customer_context
+        from orders import panels
 
+        panels.register(PANEL)
         register_customer_context("survey", _survey_context)
 
 

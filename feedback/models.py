@@ -4,7 +4,7 @@ A :class:`Survey` is opened when the customer accepts the delivery (the invitati
 e-mail carries its signed link, ``/survey/<token>/``) and answered once, without an
 account. A :class:`Complaint` is recorded by sales from a phone follow-up or any other
 channel and handled by the sales manager through its own states. Both feed the KPIs of
-:mod:`supervision.selectors` (satisfaction, response rate, complaint count).
+:mod:`supervision.selectors.kpis` (satisfaction, response rate, complaint count).
 """
 
 from django.conf import settings

@@ -11,7 +11,7 @@ from feedback.models import Complaint, Survey
 from notifications import events
 from orderdesk import roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
-from orders.services import _lock_visible_order
+from orders.selectors import lock_visible_order
 
 # Signs the link of the invitation e-mail (feedback.apps registers it with notifications) and of the page.
 SURVEY_SALT = "orderdesk.survey"
@@ -70,7 +70,7 @@ def answer_survey(*, token: str, score, comment: str = "") -> Survey:
 @transaction.atomic
 def record_complaint(*, user, order_id, kind: str, description: str) -> Complaint:
     """A complaint or suggestion from the customer (R6.2), e.g. taken on a phone follow-up."""
-    order = _lock_visible_order(user, order_id)
+    order = lock_visible_order(user, order_id)
     if not roles.may(user, "complaint.record", order):
         raise Forbidden()
     errors = {}
@@ -93,7 +93,7 @@ def handle_complaint(*, user, complaint_id, status: str, resolution: str = "") -
         complaint = Complaint.objects.get(pk=complaint_id)
     except (Complaint.DoesNotExist, TypeError, ValueError):
         raise NotFound() from None
-    order = _lock_visible_order(user, complaint.order_id)
+    order = lock_visible_order(user, complaint.order_id)
     if not roles.may(user, "complaint.handle", order):
         raise Forbidden()
     complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)

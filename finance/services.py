@@ -12,19 +12,36 @@ from django.utils.translation import gettext as _
 from finance.models import Invoice, Payment
 from orderdesk import roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
+from orderdesk.rules import allows
 from orders.models import State
-from orders.services import _lock_visible_order
+from orders.selectors import lock_visible_order
 
 INVOICE_STATES = (State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED, State.ACCEPTED)
 
 
-@transaction.atomic
-def create_invoice(*, user, order_id, amount: Decimal, due_date) -> Invoice:
-    order = _lock_visible_order(user, order_id)
+# --- the rules: who may, and when (each service and the order page's panel ask the same check) -----------
+def check_invoice(user, order) -> None:
+    """Issue an invoice (R3.5): finance, between approval and settlement."""
     if not roles.may(user, "invoice.create", order):
         raise Forbidden()
     if order.state not in INVOICE_STATES:
         raise Conflict(_("Invoices are issued between approval and settlement."), code="invalid_state")
+
+
+def check_payment(user, order) -> None:
+    """Record a payment against one of the order's invoices (R4.5): finance, in any state."""
+    if not roles.may(user, "payment.record", order):
+        raise Forbidden()
+
+
+may_invoice = allows(check_invoice)
+may_record_payment = allows(check_payment)
+
+
+@transaction.atomic
+def create_invoice(*, user, order_id, amount: Decimal, due_date) -> Invoice:
+    order = lock_visible_order(user, order_id)
+    check_invoice(user, order)
     if amount is None or amount <= 0:
         raise InvalidInput(errors={"amount": [_("The amount must be greater than zero.")]})
     invoiced = order.invoices.aggregate(s=Sum("amount"))["s"] or Decimal("0")
@@ -42,9 +59,8 @@ def record_payment(*, user, invoice_id, amount: Decimal, received_on, reference:
         invoice = Invoice.objects.get(pk=invoice_id)
     except (Invoice.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    order = _lock_visible_order(user, invoice.order_id)
-    if not roles.may(user, "payment.record", order):
-        raise Forbidden()
+    order = lock_visible_order(user, invoice.order_id)
+    check_payment(user, order)
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     errors = {}
     if amount is None or amount <= 0:

@@ -1,5 +1,6 @@
 """Finance's forms on the order page (R3.5, R4.5); each posts to its own URL under `/orders/<id>/`
-and writes through :mod:`finance.services` (see :func:`orders.views.department_write`)."""
+and writes through :mod:`finance.services`, after the same rule its panel asks (see
+:func:`orders.views.detail.department_write`). Mounted in the `orders` URL namespace by the project's URLconf."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from django.views.decorators.http import require_POST
 
 from finance import services
 from finance.forms import InvoiceForm, PaymentForm
-from orderdesk import roles
-from orders.views import department_write
+from orders.views.detail import department_write
 
 
 @login_required
@@ -26,10 +26,9 @@ def invoice_add(request, pk: int):
 
     return department_write(
         request, pk, key="invoice",
-        allowed=lambda order: (roles.may(request.user, "invoice.create", order),
-                               order.state in services.INVOICE_STATES),
+        check=lambda order: services.check_invoice(request.user, order),
         bind=lambda order: {"invoice": InvoiceForm(request.POST)},
-        call=call, conflict=_("Invoices are issued between approval and settlement."),
+        call=call,
     )
 
 
@@ -48,6 +47,6 @@ def payment_add(request, pk: int):
 
     return department_write(
         request, pk, key="payment",
-        allowed=lambda order: (roles.may(request.user, "payment.record", order), True),
+        check=lambda order: services.check_payment(request.user, order),
         bind=bind, call=call,
     )

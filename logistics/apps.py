@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class LogisticsConfig(AppConfig):
     name = "logistics"
     verbose_name = _("Logistics")
+
+    def ready(self):
+        from logistics.panels import PANEL
+        from orders import panels
+
+        panels.register(PANEL)

@@ -8,17 +8,38 @@ from django.utils.translation import gettext as _
 from logistics.models import Shipment, ShipmentEvent, ShipmentStatus
 from orderdesk import roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
+from orderdesk.rules import allows
 from orders.models import State
-from orders.services import _lock_visible_order
+from orders.selectors import lock_visible_order
 
 SHIPMENT_STATES = (State.PRODUCING, State.SHIPPED)
 
 
-@transaction.atomic
-def create_shipment(*, user, order_id, carrier: str, tracking_number: str, expected_arrival=None) -> Shipment:
-    order = _lock_visible_order(user, order_id)
+# --- the rules: who may, and when (each service and the order page's panel ask the same check) -----------
+def check_shipment(user, order) -> None:
+    """Record a shipment (R3.4): logistics, once the order is in production (and until it is accepted)."""
     if not roles.may(user, "shipment.manage", order):
         raise Forbidden()
+    if order.state not in SHIPMENT_STATES:
+        raise Conflict(_("A shipment is prepared once the order is in production."), code="invalid_state")
+
+
+def check_shipment_event(user, order, shipment=None) -> None:
+    """Record a tracking event (R4.4): logistics, on a shipment not returned (``shipment`` None: any)."""
+    if not roles.may(user, "shipment.manage", order):
+        raise Forbidden()
+    if shipment is not None and shipment.status == ShipmentStatus.RETURNED:
+        raise Conflict(_("This shipment was returned."), code="invalid_state")
+
+
+may_record_shipment = allows(check_shipment)
+may_record_event = allows(check_shipment_event)
+
+
+@transaction.atomic
+def create_shipment(*, user, order_id, carrier: str, tracking_number: str, expected_arrival=None) -> Shipment:
+    order = lock_visible_order(user, order_id)
+    check_shipment(user, order)
     errors = {}
     if not carrier.strip():
         errors["carrier"] = [_("This field is required.")]
@@ -26,8 +47,6 @@ def create_shipment(*, user, order_id, carrier: str, tracking_number: str, expec
         errors["tracking_number"] = [_("This field is required.")]
     if errors:
         raise InvalidInput(errors=errors)
-    if order.state not in SHIPMENT_STATES:
-        raise Conflict(_("A shipment is prepared once the order is in production."), code="invalid_state")
     shipment = Shipment.objects.create(
         order=order, carrier=carrier.strip(), tracking_number=tracking_number.strip(),
         expected_arrival=expected_arrival, created_by=user,
@@ -53,14 +72,12 @@ def add_event(*, user, shipment_id, status: str, location: str = "", note: str =
         shipment = Shipment.objects.get(pk=shipment_id)
     except (Shipment.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    order = _lock_visible_order(user, shipment.order_id)
-    if not roles.may(user, "shipment.manage", order):
-        raise Forbidden()
+    order = lock_visible_order(user, shipment.order_id)
+    check_shipment_event(user, order)
     if status not in ShipmentStatus.values or status == ShipmentStatus.RETURNED:
         raise InvalidInput(errors={"status": [_("Unknown shipment status.")]})
     shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
-    if shipment.status == ShipmentStatus.RETURNED:
-        raise Conflict(_("This shipment was returned."), code="invalid_state")
+    check_shipment_event(user, order, shipment)
     event = ShipmentEvent.objects.create(
         shipment=shipment, status=status, location=location.strip(), note=note.strip(), recorded_by=user
     )

@@ -1,5 +1,6 @@
 """Logistics' forms on the order page (R3.4, R4.4); each posts to its own URL under `/orders/<id>/`
-and writes through :mod:`logistics.services` (see :func:`orders.views.department_write`)."""
+and writes through :mod:`logistics.services`, after the same rule its panel asks (see
+:func:`orders.views.detail.department_write`). Mounted in the `orders` URL namespace by the project's URLconf."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ from django.views.decorators.http import require_POST
 
 from logistics import services
 from logistics.forms import ShipmentEventForm, ShipmentForm
-from logistics.models import Shipment, ShipmentStatus
-from orderdesk import roles
-from orders.views import department_write
+from logistics.models import Shipment
+from orders.views.detail import department_write
 
 
 @login_required
@@ -26,10 +26,9 @@ def shipment_add(request, pk: int):
 
     return department_write(
         request, pk, key="shipment",
-        allowed=lambda order: (roles.may(request.user, "shipment.manage", order),
-                               order.state in services.SHIPMENT_STATES),
+        check=lambda order: services.check_shipment(request.user, order),
         bind=lambda order: {"shipment": ShipmentForm(request.POST)},
-        call=call, conflict=_("A shipment is prepared once the order is in production."),
+        call=call,
     )
 
 
@@ -49,8 +48,7 @@ def shipment_event_add(request, pk: int, item: int):
 
     return department_write(
         request, pk, key=key,
-        allowed=lambda order: (roles.may(request.user, "shipment.manage", order),
-                               shipment.status != ShipmentStatus.RETURNED),
+        check=lambda order: services.check_shipment_event(request.user, order, shipment),
         bind=lambda order: {key: ShipmentEventForm(request.POST, auto_id=f"id_event{shipment.pk}_%s")},
-        call=call, conflict=_("This shipment was returned."),
+        call=call,
     )

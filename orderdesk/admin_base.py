@@ -4,9 +4,11 @@ Demo role users are staff, so the admin is one more door into the data; every
 model admin of OrderDesk derives from :class:`RoleScopedAdmin` (or uses
 :class:`FieldVisibilityMixin` for inlines), which
 
-* shows only what the user may see: ``get_queryset`` starts from
-  :func:`orders.selectors.visible_orders` (related rows through their order), so
-  an order outside the user's scope is "not found", as in the API;
+* shows only what the user may see: ``get_queryset`` starts from the orders the
+  user may see (related rows through their order), so an order outside the user's
+  scope is "not found", as in the API. That door is :func:`orders.selectors.visible_orders`,
+  handed in by the orders app (:func:`set_order_scope`, from its ``ready()``): this
+  module is the shared kernel and imports no app;
 * reads every permission from :mod:`orderdesk.roles` instead of Django's model
   permissions: who may view a model (``view_roles``), add to it or change it
   (``add_action`` / ``change_action``, names of :data:`orderdesk.roles.ACTION_ROLES`);
@@ -40,6 +42,18 @@ from orderdesk import roles
 from orderdesk.errors import ConditionsUnmet, ServiceError
 
 HIDDEN_VALUE = _("(hidden)")
+
+# The order model and the scope function of the orders app, set by `orders.apps.OrdersConfig.ready()`.
+_order_scope: dict = {}
+
+
+def set_order_scope(*, model, visible_orders) -> None:
+    """Hand the admin the order model and the function giving the orders a user may see."""
+    _order_scope.update(model=model, visible_orders=visible_orders)
+
+
+def _visible_orders(user):
+    return _order_scope["visible_orders"](user)
 
 
 class _DryRun(Exception):
@@ -162,9 +176,7 @@ class RoleScopedAdmin(FieldVisibilityMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             return qs.none()
         if self.order_field is not None and not request.user.is_superuser:
-            from orders.selectors import visible_orders
-
-            qs = qs.filter(**{f"{self.order_field}__in": visible_orders(request.user).values("pk")})
+            qs = qs.filter(**{f"{self.order_field}__in": _visible_orders(request.user).values("pk")})
         return qs
 
     def order_of(self, obj):
@@ -177,17 +189,13 @@ class RoleScopedAdmin(FieldVisibilityMixin, admin.ModelAdmin):
 
     def order_choices(self, request):
         """The orders an add form offers: visible to the user and in a state the service accepts."""
-        from orders.selectors import visible_orders
-
-        qs = visible_orders(request.user)
+        qs = _visible_orders(request.user)
         if self.order_choice_states is not None:
             qs = qs.filter(state__in=self.order_choice_states)
         return qs.order_by("-created_at")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        from orders.models import Order
-
-        if db_field.related_model is Order:
+        if db_field.related_model is _order_scope.get("model"):
             kwargs["queryset"] = self.order_choices(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status
+from rest_framework import permissions, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orderdesk import tokens
 from orderdesk.throttling import TokenEndpointThrottle
-from orders.api.serializers import AuthTokenInputSerializer, TokenSerializer
+
+
+class AuthTokenInputSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField(help_text="The token is refused from then on; ask for a new one.")
 
 
 class TokenView(APIView):

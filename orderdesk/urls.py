@@ -1,10 +1,24 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from feedback import views as feedback_views
+from feedback import urls as feedback_urls, views as feedback_views
+from finance import urls as finance_urls
+from logistics import urls as logistics_urls
 from notifications import views as notification_views
 from orderdesk import health, media
-from orders import views as order_views
+from orders import urls as order_urls
+from orders.views import track as tracking
+from production import urls as production_urls
+
+# The order desk's pages and, in the same `orders` namespace and under the same `/orders/<id>/` paths, the
+# departments' forms on the order page: each app owns its views and URLconf, this root puts them together.
+order_pages = [
+    *order_urls.urlpatterns,
+    *production_urls.urlpatterns,
+    *logistics_urls.urlpatterns,
+    *finance_urls.urlpatterns,
+    *feedback_urls.urlpatterns,
+]
 
 urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
@@ -15,11 +29,11 @@ urlpatterns = [
     path("i18n/setlang/", notification_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("orderdesk.api_urls")),
-    path("track/<str:token>/", order_views.track, name="track"),
+    path("track/<str:token>/", tracking.track, name="track"),
     path("survey/<str:token>/", feedback_views.survey, name="survey"),
     path("supervision/", include("supervision.urls")),
     path("notifications/", include("notifications.urls")),
-    path("", include("orders.urls")),
+    path("", include((order_pages, order_urls.app_name))),
 ]
 # Uploads (receipt scans, import sheets) through a permission check, DEBUG on or off (orderdesk.media).
 urlpatterns.insert(2, path("media/<path:name>", media.serve, name="media"))

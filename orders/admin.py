@@ -506,26 +506,23 @@ class OrderAdmin(RoleScopedAdmin):
             )
         return rows
 
+    #: the models linked from an order's change page, by label: the departments' models are looked up by
+    #: name (`orders` imports no department); one that is not installed is skipped
+    RELATED_MODELS = (
+        "orders.Clarification", "orders.Signoff", "production.ProductionPlan", "production.ProgressReport",
+        "production.ProductionIssue", "logistics.Shipment", "logistics.ShipmentEvent", "finance.Invoice",
+        "finance.Payment", "orders.OrderChange", "django_fsm_log.StateLog", "orders.Alert",
+    )
+
     def related_links(self, request, order) -> list[dict]:
-        from finance.models import Invoice, Payment
-        from logistics.models import Shipment, ShipmentEvent
-        from production.models import ProductionIssue, ProductionPlan, ProgressReport
+        from django.apps import apps
 
         links = []
-        for model in (
-            Clarification,
-            Signoff,
-            ProductionPlan,
-            ProgressReport,
-            ProductionIssue,
-            Shipment,
-            ShipmentEvent,
-            Invoice,
-            Payment,
-            OrderChange,
-            StateLog,
-            Alert,
-        ):
+        for label in self.RELATED_MODELS:
+            try:
+                model = apps.get_model(label)
+            except LookupError:
+                continue
             model_admin = self.admin_site._registry.get(model)
             if model_admin is None or not model_admin.has_view_permission(request):
                 continue

@@ -16,6 +16,10 @@ orders at a time), and goes through the same three steps on every run:
 
 Nothing loads all orders at once: candidates are walked by primary key in
 chunks of ``CHECK_CHUNK_SIZE``.
+
+This module holds the engine and the order's own checks (overdue, review waiting);
+a department's checks live in its app (:mod:`production.checks`: at risk, stale;
+:mod:`finance.checks`: payment overdue) and are added with :func:`register`.
 """
 
 from __future__ import annotations
@@ -26,13 +30,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from notifications import messages
 from notifications.events import users_with_role
-from notifications.models import Notification, Reminder
+from notifications.models import Notification
 from notifications.services import notify
 from orderdesk.roles import Role
 from orders.models import Alert, Order, State
@@ -42,104 +45,12 @@ Kind = Notification.Kind
 
 
 # --- the conditions ---------------------------------------------------------------------------------
-def _today(now: datetime.datetime) -> datetime.date:
+def local_today(now: datetime.datetime) -> datetime.date:
     return timezone.localdate(now)
 
 
 def overdue_candidates(now) -> QuerySet:
-    return Order.objects.filter(overdue_q(_today(now)))
-
-
-AT_RISK_STATES = (State.SCHEDULED, State.PRODUCING)
-
-
-def _milestone_q(now) -> Q:
-    """The plan projects a late finish: a milestone not done past its due date, or a milestone
-    planned after the promised date."""
-    from production.models import Milestone
-
-    today = _today(now)
-    late = Milestone.objects.filter(plan__order=OuterRef("pk"), done_at__isnull=True, due_date__lt=today)
-    beyond = Milestone.objects.filter(
-        plan__order=OuterRef("pk"), done_at__isnull=True, due_date__gt=OuterRef("promised_delivery_date")
-    )
-    return Q(Exists(late)) | Q(Exists(beyond))
-
-
-def _reports(order_ref, newest: bool):
-    from production.models import ProgressReport
-
-    order = ("-reported_at", "-id") if newest else ("reported_at", "id")
-    return ProgressReport.objects.filter(order=order_ref).order_by(*order)
-
-
-def at_risk_candidates(now) -> QuerySet:
-    """Open, not yet overdue orders with a plan or progress to judge (superset; see :func:`at_risk_confirm`)."""
-    from production.models import ProgressReport
-
-    has_reports = Exists(ProgressReport.objects.filter(order=OuterRef("pk")))
-    return Order.objects.filter(
-        state__in=AT_RISK_STATES, promised_delivery_date__gte=_today(now)
-    ).filter(_milestone_q(now) | Q(has_reports, state=State.PRODUCING))
-
-
-def projected_finish(first_at, first_pct, last_at, last_pct) -> datetime.datetime | None:
-    """Linear projection of the finish from the first and the latest progress report; None when it
-    cannot be judged (fewer than two reports at different times) — ``datetime.max`` when progress stalled."""
-    if first_at is None or last_at is None or last_at <= first_at or last_pct >= 100:
-        return None
-    rate = (last_pct - first_pct) / (last_at - first_at).total_seconds()  # percent per second
-    if rate <= 0:
-        return datetime.datetime.max.replace(tzinfo=datetime.UTC)
-    return last_at + datetime.timedelta(seconds=(100 - last_pct) / rate)
-
-
-def at_risk_confirm(ids: list[int], now) -> dict[int, dict]:
-    """Which of the candidate orders are at risk, with the reason (for the message)."""
-    plan_late = set(
-        at_risk_candidates(now).filter(pk__in=ids).filter(_milestone_q(now)).values_list("pk", flat=True)
-    )
-    found = {pk: {"reason": messages.nested("risk_plan_late")} for pk in plan_late}
-    rest = [pk for pk in ids if pk not in plan_late]
-    if not rest:
-        return found
-    first, last = _reports(OuterRef("pk"), newest=False), _reports(OuterRef("pk"), newest=True)
-    rows = (
-        Order.objects.filter(pk__in=rest, state=State.PRODUCING)
-        .annotate(
-            first_at=Subquery(first.values("reported_at")[:1]), first_pct=Subquery(first.values("percent_complete")[:1]),
-            last_at=Subquery(last.values("reported_at")[:1]), last_pct=Subquery(last.values("percent_complete")[:1]),
-        )
-        .values_list("pk", "promised_delivery_date", "first_at", "first_pct", "last_at", "last_pct")
-    )
-    for pk, promised, first_at, first_pct, last_at, last_pct in rows:
-        finish = projected_finish(first_at, first_pct, last_at, last_pct)
-        if finish is None:
-            continue
-        if finish.year >= 9999:
-            found[pk] = {"reason": messages.nested("risk_no_progress")}
-        elif timezone.localdate(finish) > promised:
-            found[pk] = {"reason": messages.nested("risk_pace", date=messages.date(timezone.localdate(finish)))}
-    return found
-
-
-def stale_candidates(now) -> QuerySet:
-    """Producing orders whose last progress report (or, without one, the start of production — the
-    order's last change) is older than ``STALE_PROGRESS_DAYS``."""
-    last = Subquery(_reports(OuterRef("pk"), newest=True).values("reported_at")[:1])
-    cutoff = now - datetime.timedelta(days=settings.STALE_PROGRESS_DAYS)
-    return (
-        Order.objects.filter(state=State.PRODUCING)
-        .annotate(last_progress=Coalesce(last, F("updated_at")))
-        .filter(last_progress__lt=cutoff)
-    )
-
-
-def payment_overdue_candidates(now) -> QuerySet:
-    from finance.models import Invoice
-
-    unpaid = Invoice.objects.filter(order=OuterRef("pk"), due_date__lt=_today(now), paid_amount__lt=F("amount"))
-    return Order.objects.filter(Exists(unpaid))
+    return Order.objects.filter(overdue_q(local_today(now)))
 
 
 def review_waiting_candidates(now) -> QuerySet:
@@ -148,7 +59,7 @@ def review_waiting_candidates(now) -> QuerySet:
 
 
 # --- who is told -------------------------------------------------------------------------------------------
-def _people(*role_names):
+def people(*role_names):
     roles = tuple(r for r in role_names if r != "assistant")
 
     def recipients(order, cache):
@@ -169,25 +80,21 @@ class Check:
     params: Callable[[], dict] = dict
 
 
+#: every scheduled check by name: the order's own here; production (``at_risk``, ``stale``) and finance
+#: (``payment_overdue``) add theirs from their AppConfig.ready() through :func:`register` (`orders` imports
+#: no department)
 CHECKS: dict[str, Check] = {
-    "overdue": Check(Alert.Kind.OVERDUE, Kind.ORDER_OVERDUE, overdue_candidates, _people("assistant", Role.SALES_MANAGER)),
-    "at_risk": Check(
-        Alert.Kind.AT_RISK, Kind.ORDER_AT_RISK, at_risk_candidates,
-        _people("assistant", Role.SALES_MANAGER, Role.PRODUCTION_SUPERVISOR), confirm=at_risk_confirm,
-    ),
-    "stale": Check(
-        Alert.Kind.STALE, Kind.ORDER_STALE, stale_candidates, _people("assistant", Role.PRODUCTION_SUPERVISOR),
-        params=lambda: {"days": settings.STALE_PROGRESS_DAYS},
-    ),
-    "payment_overdue": Check(
-        Alert.Kind.PAYMENT_OVERDUE, Kind.PAYMENT_OVERDUE, payment_overdue_candidates,
-        _people("assistant", Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER),
-    ),
+    "overdue": Check(Alert.Kind.OVERDUE, Kind.ORDER_OVERDUE, overdue_candidates, people("assistant", Role.SALES_MANAGER)),
     "review_waiting": Check(
-        Alert.Kind.REVIEW_WAITING, Kind.REVIEW_WAITING, review_waiting_candidates, _people(Role.SALES_MANAGER),
+        Alert.Kind.REVIEW_WAITING, Kind.REVIEW_WAITING, review_waiting_candidates, people(Role.SALES_MANAGER),
         params=lambda: {"hours": settings.REVIEW_WAIT_HOURS},
     ),
 }
+
+
+def register(name: str, check: Check) -> None:
+    """Add a department's check (called from its ``ready()``)."""
+    CHECKS[name] = check
 
 
 # --- the engine ----------------------------------------------------------------------------------------------
@@ -277,48 +184,27 @@ def escalate(check: Check, now) -> int:
     return escalated
 
 
-# --- milestones falling due (issue 8) -----------------------------------------------------------------
-MILESTONE_CHECK = "milestone_due"
+# --- reminders: checks that tell without raising an alert (registered by their app) --------------------
+#: name -> ``run(now) -> how many were told``: production's ``milestone_due`` (see production.checks)
+REMINDERS: dict[str, Callable[[datetime.datetime], int]] = {}
 
 
-def milestone_reminders(now) -> int:
-    """Tell each open milestone's responsible person once when it falls due within
-    ``MILESTONE_DUE_DAYS`` days, and once more when it is overdue; a
-    :class:`notifications.models.Reminder` per milestone and stage makes it once."""
-    from production.models import Milestone
+def register_reminder(name: str, run: Callable[[datetime.datetime], int]) -> None:
+    """Add a department's reminder (called from its ``ready()``)."""
+    REMINDERS[name] = run
 
-    today = _today(now)
-    soon = today + datetime.timedelta(days=settings.MILESTONE_DUE_DAYS)
-    candidates = Milestone.objects.filter(
-        done_at__isnull=True, due_date__lte=soon, plan__order__state__in=AT_RISK_STATES
-    ).select_related("plan", "responsible")
-    sent = 0
-    for ids in _id_chunks(candidates):
-        milestones = list(candidates.filter(pk__in=ids))
-        keys = {m.pk: f"milestone:{m.pk}:{'overdue' if m.due_date < today else 'due'}" for m in milestones}
-        done = set(Reminder.objects.filter(key__in=keys.values()).values_list("key", flat=True))
-        for milestone in milestones:
-            key = keys[milestone.pk]
-            if key in done:
-                continue
-            try:
-                with transaction.atomic():
-                    Reminder.objects.create(key=key, sent_at=now)
-                    from notifications import events
 
-                    events.milestone_due(milestone=milestone, overdue=milestone.due_date < today)
-            except IntegrityError:  # a concurrent run sent it
-                continue
-            sent += 1
-    return sent
+def id_chunks(qs: QuerySet, field: str = "pk") -> Iterator[list[int]]:
+    """Walk a queryset's ids in primary-key order, one chunk at a time (for a department's reminder too)."""
+    return _id_chunks(qs, field)
 
 
 def run_check(name: str, *, now: datetime.datetime | None = None) -> dict[str, int]:
     """Resolve, fire and escalate one check; returns its counts."""
-    if name == MILESTONE_CHECK:
-        return {"resolved": 0, "fired": milestone_reminders(now or timezone.now()), "escalated": 0}
+    if name in REMINDERS:
+        return {"resolved": 0, "fired": REMINDERS[name](now or timezone.now()), "escalated": 0}
     if name not in CHECKS:
-        raise ValueError(f"unknown check {name!r}; choose from {', '.join(CHECKS)}")
+        raise ValueError(f"unknown check {name!r}; choose from {', '.join([*CHECKS, *REMINDERS])}")
     check, now = CHECKS[name], now or timezone.now()
     return {"resolved": resolve(check, now), "fired": fire(check, now), "escalated": escalate(check, now)}
 
@@ -332,7 +218,7 @@ def run_checks(*, names=None, now: datetime.datetime | None = None) -> dict[str,
     """Run every check (or those in `names`): ``{name: fired, ..., "resolved": n, "escalated": n}``."""
     now = now or timezone.now()
     result, resolved, escalated = {}, 0, 0
-    for name in names or [*CHECKS, MILESTONE_CHECK]:
+    for name in names or [*CHECKS, *REMINDERS]:
         counts = run_check(name, now=now)
         result[name] = counts["fired"]
         resolved += counts["resolved"]

@@ -134,11 +134,12 @@ def promised_date_valid(order) -> bool:
 
 # --- schedule / start_production ---------------------------------------------
 def _plan(order):
-    from production.models import ProductionPlan
+    """Production's plan of the order, through the reverse relation (`orders` imports no department)."""
+    from django.core.exceptions import ObjectDoesNotExist
 
     try:
         return order.production_plan
-    except ProductionPlan.DoesNotExist:
+    except ObjectDoesNotExist:
         return None
 
 

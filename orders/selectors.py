@@ -70,20 +70,30 @@ def get_visible_order(user, order_id) -> Order:
         raise NotFound() from None
 
 
+def lock_visible_order(user, order_id) -> Order:
+    """The order's row, locked for the caller's transaction (``select_for_update``); 404 if the user may not
+    see it. Every service that writes to an order or to what hangs off it (plans, shipments, invoices,
+    complaints) starts here, so scope is decided in one place for writes as :func:`visible_orders` does for
+    reads. Call it inside ``transaction.atomic``."""
+    try:
+        return visible_orders(user).select_for_update(of=("self",)).get(pk=order_id)
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
 def customer_open_exposure(*, customer, exclude_order=None) -> Decimal:
     """Unpaid invoices plus open orders not yet invoiced (DESIGN §4 credit check).
 
     For every approved, not yet settled order of the customer that is its total
     less what has been paid against it: the unpaid part of its invoices plus the
-    part not yet invoiced.
+    part not yet invoiced. (Finance's invoices are read through the order's reverse relation: `orders`
+    imports no department.)
     """
-    from finance.models import Invoice
-
     orders = Order.objects.filter(customer=customer, state__in=OPEN_APPROVED_STATES)
     if exclude_order is not None and exclude_order.pk:
         orders = orders.exclude(pk=exclude_order.pk)
     total = orders.aggregate(s=Sum("total_amount"))["s"] or Decimal("0")
-    paid = Invoice.objects.filter(order__in=orders).aggregate(s=Sum("paid_amount"))["s"] or Decimal("0")
+    paid = orders.aggregate(s=Sum("invoices__paid_amount"))["s"] or Decimal("0")
     return (total - paid).quantize(Decimal("0.01"))
 
 
@@ -91,8 +101,6 @@ def customers_with_exposure():
     """Customers annotated with `open_exposure`, aggregated in SQL (no N+1)."""
     from django.db.models import DecimalField, F, Value
     from django.db.models.functions import Coalesce
-
-    from finance.models import Invoice
 
     money = DecimalField(max_digits=16, decimal_places=2)
     open_total = (
@@ -102,9 +110,9 @@ def customers_with_exposure():
         .values("s")
     )
     open_paid = (
-        Invoice.objects.filter(order__customer=OuterRef("pk"), order__state__in=OPEN_APPROVED_STATES)
-        .values("order__customer")
-        .annotate(s=Sum("paid_amount"))
+        Order.objects.filter(customer=OuterRef("pk"), state__in=OPEN_APPROVED_STATES)
+        .values("customer")
+        .annotate(s=Sum("invoices__paid_amount"))
         .values("s")
     )
     from django.db.models import Subquery
@@ -244,3 +252,17 @@ def work_queues(user) -> list[dict]:
         queues.append({"key": spec["key"], "title": spec["title"], "orders": shown,
                        "count": orders.count() if len(shown) == 8 else len(shown)})
     return queues
+
+
+# --- uploaded files (served by orderdesk.media, which asks these) ------------------------------------------
+def may_read_receipt(user, name: str) -> bool:
+    """A receipt scan: for a user who sees its order and the contact field class (the signer is contact data)."""
+    return roles.sees_customer_contact(user) and visible_orders(user).filter(receipt_scan=name).exists()
+
+
+def may_read_import_sheet(user, name: str) -> bool:
+    """An import sheet: for the user who uploaded it (and superusers)."""
+    from orders.models import ImportJob
+
+    jobs = ImportJob.objects.filter(file=name)
+    return jobs.exists() if user.is_superuser else jobs.filter(user=user).exists()

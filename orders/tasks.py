@@ -20,6 +20,6 @@ def run_check(name):
 @shared_task
 def validate_import(job_id):
     """Check an uploaded order sheet (progress is stored on the ImportJob, polled by its page)."""
-    from orders import services
+    from orders import imports as order_imports
 
-    return services.validate_import(job_id=job_id)
+    return order_imports.validate_import(job_id=job_id)

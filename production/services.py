@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 
 from orderdesk import roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
+from orderdesk.rules import allows
 from orders.models import State
-from orders.services import _lock_visible_order, record_changes
+from orders.selectors import lock_visible_order
+from orders.services import record_changes
 from production.models import Milestone, ProductionIssue, ProductionPlan, ProgressReport, Workshop
 
 User = get_user_model()
@@ -22,17 +24,64 @@ READINESS_STATES = (State.REVIEWED, State.SCHEDULED)
 ISSUE_STATES = (State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED)
 
 
+# --- the rules: who may, and when (each service and the order page's panel ask the same check) -----------
+def check_plan(user, order) -> None:
+    """Make or replace the plan (R4.3): a production supervisor, while the order is reviewed."""
+    if not roles.may(user, "plan.manage", order):
+        raise Forbidden()
+    if order.state not in PLAN_EDITABLE_STATES:
+        raise Conflict(_("A plan is made while the order is reviewed."), code="invalid_state")
+
+
+def check_readiness(user, order, *, planned: bool = True) -> None:
+    """Set materials and equipment ready: whoever plans, once there is a plan, before production starts."""
+    if not roles.may(user, "plan.manage", order):
+        raise Forbidden()
+    if not planned:
+        raise Conflict(_("Readiness is set for a planned order before production starts."), code="invalid_state")
+    if order.state not in READINESS_STATES:
+        raise Conflict(_("Readiness is set before production starts."), code="invalid_state")
+
+
+def check_progress(user, order) -> None:
+    """Report progress (R4.4): production staff, while the order is producing."""
+    if not roles.may(user, "progress.report", order):
+        raise Forbidden()
+    if order.state != State.PRODUCING:
+        raise Conflict(_("Progress is reported while the order is producing."), code="invalid_state")
+
+
+def check_open_issue(user, order) -> None:
+    """Open a delay or quality issue (R4.4): between approval and acceptance."""
+    if not roles.may(user, "issue.open", order):
+        raise Forbidden()
+    if order.state not in ISSUE_STATES:
+        raise Conflict(_("Issues are raised between approval and acceptance."), code="invalid_state")
+
+
+def check_resolve_issue(user, order, issue=None) -> None:
+    """Resolve an issue: a production supervisor, once (``issue`` None: may the caller resolve issues here)."""
+    if not roles.may(user, "issue.resolve", order):
+        raise Forbidden()
+    if issue is not None and issue.resolved_at is not None:
+        raise Conflict(_("The issue is already resolved."))
+
+
+may_plan = allows(check_plan)
+may_set_readiness = allows(check_readiness)
+may_report_progress = allows(check_progress)
+may_open_issue = allows(check_open_issue)
+may_resolve_issue = allows(check_resolve_issue)
+
+
 @transaction.atomic
 def create_plan(*, user, order_id, workshop: Workshop, milestones: list[dict]) -> ProductionPlan:
     """Plan an approved order (R4.3): assigns the workshop; milestones need due date and responsible.
 
     Planning again while the order is still `reviewed` replaces the plan.
     """
-    order = _lock_visible_order(user, order_id)
-    if not roles.may(user, "plan.manage", order):
-        raise Forbidden()
-    if order.state not in PLAN_EDITABLE_STATES:
-        raise Conflict(_("A plan is made while the order is reviewed."), code="invalid_state")
+    order = lock_visible_order(user, order_id)
+    check_plan(user, order)
     if not workshop.is_active:
         raise InvalidInput(errors={"workshop": [_("The workshop is not active.")]})
     errors = []
@@ -69,7 +118,7 @@ def _lock_plan(user, plan_id) -> ProductionPlan:
         plan = ProductionPlan.objects.get(pk=plan_id)
     except (ProductionPlan.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    _lock_visible_order(user, plan.order_id)
+    lock_visible_order(user, plan.order_id)
     return ProductionPlan.objects.select_for_update().select_related("order").get(pk=plan.pk)
 
 
@@ -77,10 +126,7 @@ def _lock_plan(user, plan_id) -> ProductionPlan:
 def update_readiness(*, user, plan_id, materials_ready: bool | None = None,
                      equipment_ready: bool | None = None) -> ProductionPlan:
     plan = _lock_plan(user, plan_id)
-    if not roles.may(user, "plan.manage", plan.order):
-        raise Forbidden()
-    if plan.order.state not in READINESS_STATES:
-        raise Conflict(_("Readiness is set before production starts."), code="invalid_state")
+    check_readiness(user, plan.order)
     fields = []
     if materials_ready is not None:
         plan.materials_ready = materials_ready
@@ -96,11 +142,8 @@ def update_readiness(*, user, plan_id, materials_ready: bool | None = None,
 @transaction.atomic
 def report_progress(*, user, order_id, percent_complete: int, note: str = "") -> ProgressReport:
     """A progress report (R4.4); production is complete at 100."""
-    order = _lock_visible_order(user, order_id)
-    if not roles.may(user, "progress.report", order):
-        raise Forbidden()
-    if order.state != State.PRODUCING:
-        raise Conflict(_("Progress is reported while the order is producing."), code="invalid_state")
+    order = lock_visible_order(user, order_id)
+    check_progress(user, order)
     if not isinstance(percent_complete, int) or not 0 <= percent_complete <= 100:
         raise InvalidInput(errors={"percent_complete": [_("Give a whole number from 0 to 100.")]})
     report = ProgressReport.objects.create(
@@ -115,15 +158,12 @@ def report_progress(*, user, order_id, percent_complete: int, note: str = "") ->
 @transaction.atomic
 def open_issue(*, user, order_id, kind: str, description: str) -> ProductionIssue:
     """An exception in execution (R4.4): a delay or a quality problem."""
-    order = _lock_visible_order(user, order_id)
-    if not roles.may(user, "issue.open", order):
-        raise Forbidden()
+    order = lock_visible_order(user, order_id)
+    check_open_issue(user, order)
     if kind not in ProductionIssue.Kind.values:
         raise InvalidInput(errors={"kind": [_("Choose delay or quality.")]})
     if not description.strip():
         raise InvalidInput(errors={"description": [_("This field is required.")]})
-    if order.state not in ISSUE_STATES:
-        raise Conflict(_("Issues are raised between approval and acceptance."), code="invalid_state")
     issue = ProductionIssue.objects.create(order=order, kind=kind, description=description.strip(), opened_by=user)
     from notifications import events
 
@@ -147,14 +187,12 @@ def resolve_issue(*, user, issue_id, resolution: str) -> ProductionIssue:
         issue = ProductionIssue.objects.get(pk=issue_id)
     except (ProductionIssue.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    order = _lock_visible_order(user, issue.order_id)
-    if not roles.may(user, "issue.resolve", order):
-        raise Forbidden()
+    order = lock_visible_order(user, issue.order_id)
+    check_resolve_issue(user, order)
     if not resolution.strip():
         raise InvalidInput(errors={"resolution": [_("This field is required.")]})
     issue = ProductionIssue.objects.select_for_update().get(pk=issue.pk)
-    if issue.resolved_at is not None:
-        raise Conflict(_("The issue is already resolved."))
+    check_resolve_issue(user, order, issue)  # again on the locked row: a parallel resolve won
     issue.resolution = resolution.strip()
     issue.resolved_by = user
     issue.resolved_at = timezone.now()

@@ -1,5 +1,6 @@
 """Production's forms on the order page (R4.3, R4.4); each posts to its own URL under `/orders/<id>/`
-and writes through :mod:`production.services` (see :func:`orders.views.department_write`)."""
+and writes through :mod:`production.services`, after the same rule its panel asks (see
+:func:`orders.views.detail.department_write`). Mounted in the `orders` URL namespace by the project's URLconf."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from orderdesk import roles
-from orders.models import State
-from orders.views import department_write
+from orders.views.detail import department_write
 from production import services
 from production.forms import IssueForm, IssueResolutionForm, MilestoneFormSet, PlanForm, ProgressForm, ReadinessForm
 from production.models import ProductionIssue, ProductionPlan
@@ -26,10 +25,9 @@ def plan_save(request, pk: int):
 
     return department_write(
         request, pk, key="plan",
-        allowed=lambda order: (roles.may(request.user, "plan.manage", order),
-                               order.state in services.PLAN_EDITABLE_STATES),
+        check=lambda order: services.check_plan(request.user, order),
         bind=lambda order: {"plan": PlanForm(request.POST), "milestones": MilestoneFormSet(request.POST)},
-        call=call, conflict=_("A plan is made while the order is reviewed."),
+        call=call,
     )
 
 
@@ -46,10 +44,9 @@ def readiness_update(request, pk: int):
 
     return department_write(
         request, pk, key="readiness",
-        allowed=lambda order: (roles.may(request.user, "plan.manage", order),
-                               plan is not None and order.state in services.READINESS_STATES),
+        check=lambda order: services.check_readiness(request.user, order, planned=plan is not None),
         bind=lambda order: {"readiness": ReadinessForm(request.POST)},
-        call=call, conflict=_("Readiness is set for a planned order before production starts."),
+        call=call,
     )
 
 
@@ -64,9 +61,9 @@ def progress_add(request, pk: int):
 
     return department_write(
         request, pk, key="progress",
-        allowed=lambda order: (roles.may(request.user, "progress.report", order), order.state == State.PRODUCING),
+        check=lambda order: services.check_progress(request.user, order),
         bind=lambda order: {"progress": ProgressForm(request.POST)},
-        call=call, conflict=_("Progress is reported while the order is producing."),
+        call=call,
     )
 
 
@@ -80,9 +77,9 @@ def issue_add(request, pk: int):
 
     return department_write(
         request, pk, key="issue",
-        allowed=lambda order: (roles.may(request.user, "issue.open", order), order.state in services.ISSUE_STATES),
+        check=lambda order: services.check_open_issue(request.user, order),
         bind=lambda order: {"issue": IssueForm(request.POST)},
-        call=call, conflict=_("Issues are raised between approval and acceptance."),
+        call=call,
     )
 
 
@@ -100,7 +97,7 @@ def issue_resolve(request, pk: int, item: int):
 
     return department_write(
         request, pk, key=f"issue-{issue.pk}",
-        allowed=lambda order: (roles.may(request.user, "issue.resolve", order), issue.is_open),
+        check=lambda order: services.check_resolve_issue(request.user, order, issue),
         bind=lambda order: {f"issue-{issue.pk}": IssueResolutionForm(request.POST, auto_id=f"id_issue{issue.pk}_%s")},
-        call=call, conflict=_("The issue is already resolved."),
+        call=call,
     )

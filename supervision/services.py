@@ -21,8 +21,8 @@ from orderdesk import roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from orderdesk.roles import Role
 from orders import services as order_services
-from supervision import selectors
 from supervision.models import CheckItem, PeriodicCheck
+from supervision.selectors import checks as check_reads
 
 User = get_user_model()
 MAX_BULK = 100
@@ -93,7 +93,7 @@ def create_periodic_check(*, user, assistant_id, period_start: datetime.date, pe
     if errors:
         raise InvalidInput(_("The periodic check has invalid values."), errors=errors)
     population = list(
-        selectors.check_population(assistant=assistant, start=period_start, end=period_end).values_list("pk", flat=True)
+        check_reads.check_population(assistant=assistant, start=period_start, end=period_end).values_list("pk", flat=True)
     )
     if not population:
         raise InvalidInput(errors={"period": [_("The assistant submitted no orders in this period.")]},
@@ -110,7 +110,7 @@ def create_periodic_check(*, user, assistant_id, period_start: datetime.date, pe
 def draw_sample(*, check: PeriodicCheck) -> list[int]:
     """The sample the stored seed draws from the check's population now (to verify a check)."""
     population = list(
-        selectors.check_population(assistant=check.assistant, start=check.period_start, end=check.period_end)
+        check_reads.check_population(assistant=check.assistant, start=check.period_start, end=check.period_end)
         .values_list("pk", flat=True)
     )
     return sorted(random.Random(check.seed).sample(population, min(check.sample_size, len(population))))

@@ -21,9 +21,16 @@ from orderdesk import exports, roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, NotFound, ServiceError
 from orders import lifecycle, selectors as order_selectors, services as order_services
 from orders.models import Order, Signoff, State
-from supervision import forms, selectors, services
+from supervision import forms, services
 from supervision.api.views import kpi_arguments
 from supervision.models import CheckItem
+from supervision.selectors import (
+    audit as audit_reads,
+    checks as check_reads,
+    kpis as kpi_reads,
+    review as review_reads,
+    team as team_reads,
+)
 
 # The transitions the desk offers, with their forms and messages: the lifecycle registry's `desk` entries.
 REVIEW_ACTIONS = tuple(lifecycle.desk_actions())
@@ -47,7 +54,7 @@ def _errors(exc: ServiceError) -> list[str]:
 @login_required
 def review_queue(request):
     _require(request.user, "team.view")
-    rows, total = selectors.review_queue(user=request.user)
+    rows, total = review_reads.review_queue(user=request.user)
     return render(request, "supervision/review_queue.html", {
         "rows": rows, "total": total, "may_approve": roles.may(request.user, "review.desk"),
         "clean_count": sum(1 for r in rows if r["clean"]),
@@ -86,10 +93,10 @@ def _review_order(user, pk):
 
 def _review_context(request, order, *, forms_in=None, problems=None, failed=None):
     user = request.user
-    feasibility = selectors.feasibility(order)
+    feasibility = review_reads.feasibility(order)
     visibility = roles.page_visibility(user)  # the one field table (DESIGN §5)
     sees_prices = visibility["sees_prices"]
-    department = selectors.signoff_department(user) if roles.may(user, "signoff", order) else None
+    department = review_reads.signoff_department(user) if roles.may(user, "signoff", order) else None
     status = order_selectors.joint_review_status(order)
     signoffs = list(order.signoffs.filter(review_round=order.review_round).select_related("user"))
     waiting = order.state == State.RECEIVED and order.submitted_at is not None
@@ -100,14 +107,14 @@ def _review_context(request, order, *, forms_in=None, problems=None, failed=None
     may_act = {name: actions[name] and roles.may_transition(user, name, order) and not roles.is_read_only(user)
                for name in REVIEW_ACTIONS}
     forms_in = forms_in or {}
-    credit = selectors.credit_position(order) if visibility["sees_credit"] else None
+    credit = review_reads.credit_position(order) if visibility["sees_credit"] else None
     return {
         **visibility,
         "order": order,
         "lines": list(order.lines.all()),
         "sees_prices": sees_prices,
         "credit": credit,
-        "payments": selectors.payment_record(order.customer) if visibility["sees"]["invoices"] else None,
+        "payments": review_reads.payment_record(order.customer) if visibility["sees"]["invoices"] else None,
         "feasibility": feasibility,
         "joint": order.requires_joint_review,
         "joint_status": [(d.label, status.get(d.value)) for d in Signoff.Department],
@@ -194,10 +201,10 @@ def signoff(request, pk: int):
 
 @login_required
 def signoff_queue(request):
-    department = selectors.signoff_department(request.user)
+    department = review_reads.signoff_department(request.user)
     if department is None or not roles.may(request.user, "signoff"):
         raise PermissionDenied
-    orders = list(selectors.signoff_queue(user=request.user, department=department)[:200])
+    orders = list(review_reads.signoff_queue(user=request.user, department=department)[:200])
     return render(request, "supervision/signoff_queue.html", {
         "orders": orders,
         "department": Signoff.Department(department).label,
@@ -236,7 +243,7 @@ def bar_chart(points: list[dict], keys: list[str], *, label_key: str, height: in
 @login_required
 def team(request):
     _require(request.user, "team.view")
-    data = selectors.team_dashboard()
+    data = team_reads.team_dashboard()
     chart = bar_chart([{**c, "week": c["week"].strftime("%m-%d")} for c in data["chart"]],
                       ["created", "approved"], label_key="week")
     legend = [("created", _("created")), ("approved", _("approved"))]
@@ -251,7 +258,7 @@ def _kpis_for(request):
         raise PermissionDenied from None
     except ValidationError as exc:
         return None, exc.detail
-    return selectors.kpis(**args), None
+    return kpi_reads.kpis(**args), None
 
 
 def _pct(value):
@@ -272,7 +279,7 @@ def kpi_page(request):
                "accuracy": _pct(p["accuracy_rate"]), "on_time": _pct(p["on_time_delivery_rate"])}
               for p in data["series"]]
     return render(request, "supervision/kpis.html", {
-        "form": form, "kpi": data, "definitions": selectors.KPI_DEFINITIONS,
+        "form": form, "kpi": data, "definitions": kpi_reads.KPI_DEFINITIONS,
         "chart_svg": bar_chart(points, ["accuracy", "on_time"], label_key="period") if points else None,
         "pct": {k: _pct(data[k]) for k in ("accuracy_rate", "on_time_delivery_rate", "on_time_in_full_rate",
                                            "survey_response_rate")},
@@ -337,7 +344,7 @@ def checks(request):
                 return redirect("supervision:check_detail", pk=check.pk)
         status = 400
     return render(request, "supervision/checks.html", {
-        "checks": list(selectors.periodic_checks()[:100]), "form": form, "may_manage": may_manage,
+        "checks": list(check_reads.periodic_checks()[:100]), "form": form, "may_manage": may_manage,
     }, status=status)
 
 
@@ -345,11 +352,11 @@ def checks(request):
 def check_detail(request, pk: int):
     _require(request.user, "check.view")
     try:
-        check = selectors.get_check(pk)
+        check = check_reads.get_check(pk)
     except NotFound:
         raise Http404 from None
     return render(request, "supervision/check_detail.html", {
-        "check": check, "items": list(selectors.check_items(check)),
+        "check": check, "items": list(check_reads.check_items(check)),
         "may_manage": roles.may(request.user, "check.manage"),
         "outcome_form": forms.CheckOutcomeForm(auto_id=False), "Outcome": CheckItem.Outcome,
     })
@@ -393,10 +400,10 @@ def audit(request):
         order_id = None
         if data["order"]:
             order_id = Order.objects.filter(number=data["order"].strip()).values_list("pk", flat=True).first() or 0
-        rows = selectors.audit_trail(order_id=order_id, user_id=data["user"].pk if data["user"] else None,
+        rows = audit_reads.audit_trail(order_id=order_id, user_id=data["user"].pk if data["user"] else None,
                                      start=data["start"], end=data["end"])
     elif not form.is_bound:
-        rows = selectors.audit_trail()
+        rows = audit_reads.audit_trail()
     if rows is not None and request.GET.get("format") == "csv":
         return _audit_csv(rows, request.user)
     page = Paginator(rows, 50).get_page(request.GET.get("page")) if rows is not None else None

@@ -242,12 +242,3 @@ class ReassignInputSerializer(serializers.Serializer):
     assistant = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
 
 
-class AuthTokenInputSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
-    expires_at = serializers.DateTimeField(help_text="The token is refused from then on; ask for a new one.")
-

@@ -20,9 +20,10 @@ from orderdesk.api import API_PERMISSIONS, Pagination
 from orderdesk.roles import Role
 from orderdesk.viewsets import APIViewSet
 from orders.models import Order
-from supervision import selectors, services
+from supervision import services
 from supervision.api import serializers as s
 from supervision.models import CheckItem, PeriodicCheck
+from supervision.selectors import audit as audit_reads, kpis as kpi_reads
 
 User = get_user_model()
 
@@ -36,10 +37,10 @@ def kpi_arguments(user, params) -> dict:
     data = query.validated_data
     today = timezone.localdate()
     end = data.get("end") or today
-    start = data.get("start") or (end - datetime.timedelta(days=selectors.DEFAULT_PERIOD_DAYS - 1))
+    start = data.get("start") or (end - datetime.timedelta(days=kpi_reads.DEFAULT_PERIOD_DAYS - 1))
     if start > end:
         raise ValidationError({"start": [_("The start is after the end.")]})
-    if (end - start).days > selectors.MAX_PERIOD_DAYS:
+    if (end - start).days > kpi_reads.MAX_PERIOD_DAYS:
         raise ValidationError({"end": [_("The period may span at most ten years.")]})
     sees_all = roles.may(user, "kpi.view_all")
     assistant_id = data.get("assistant")
@@ -60,7 +61,7 @@ class KpiView(APIView):
     """`GET /api/v1/kpis/?start=&end=&assistant=&series=month|week`: the KPIs of R6.3.
 
     Top level: the team's figures, or one assistant's with `assistant=`; `by_assistant`
-    and `series` break them down. Definitions: :mod:`supervision.selectors`.
+    and `series` break them down. Definitions: :mod:`supervision.selectors.kpis`.
     """
 
     permission_classes = API_PERMISSIONS
@@ -75,7 +76,7 @@ class KpiView(APIView):
         responses={200: dict},
     )
     def get(self, request):
-        return Response(selectors.kpis(**kpi_arguments(request.user, request.query_params)))
+        return Response(kpi_reads.kpis(**kpi_arguments(request.user, request.query_params)))
 
 
 class PeriodicCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, APIViewSet):
@@ -158,7 +159,7 @@ class AuditView(APIView):
         query = AuditQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        rows = selectors.audit_trail(order_id=params.get("order"), user_id=params.get("user"),
+        rows = audit_reads.audit_trail(order_id=params.get("order"), user_id=params.get("user"),
                                      start=params.get("start"), end=params.get("end"))
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from feedback.models import Complaint, Survey
 from feedback.services import survey_token
 from notifications.models import Notification
-from supervision.selectors import kpis
+from supervision.selectors.kpis import kpis
 from tests.factories import Cast, make_order
 from tests.utils import call, results
 

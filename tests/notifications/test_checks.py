@@ -14,7 +14,7 @@ from django.utils import timezone
 from notifications.models import EmailOutbox, Notification
 from orders import checks, tasks
 from orders.models import Alert, Order
-from production import services as production
+from production import checks as production_checks, services as production
 from production.models import Milestone
 from tests import factories
 from tests.factories import Cast, make_order
@@ -164,10 +164,10 @@ def test_at_risk_from_the_pace_of_progress_reports(cast):
 def test_projection_maths():
     t0 = timezone.now()
     day = datetime.timedelta(days=1)
-    assert checks.projected_finish(t0, 0, t0 + 10 * day, 50) == t0 + 20 * day
-    assert checks.projected_finish(t0, 40, t0 + day, 40).year == 9999  # stalled
-    assert checks.projected_finish(t0, 40, t0, 40) is None  # one moment: no pace
-    assert checks.projected_finish(t0, 40, t0 + day, 100) is None  # finished
+    assert production_checks.projected_finish(t0, 0, t0 + 10 * day, 50) == t0 + 20 * day
+    assert production_checks.projected_finish(t0, 40, t0 + day, 40).year == 9999  # stalled
+    assert production_checks.projected_finish(t0, 40, t0, 40) is None  # one moment: no pace
+    assert production_checks.projected_finish(t0, 40, t0 + day, 100) is None  # finished
 
 
 # --- stale ---------------------------------------------------------------------------------------------------

@@ -181,13 +181,15 @@ def test_a_kind_turned_off_in_the_app_and_by_email_sends_neither(cast):
 
 def test_every_kind_on_the_preferences_page_has_a_message_and_a_sender():
     """Each kind offered is a message id (or uses one) and is named by a sender in notifications.events,
-    orders.lifecycle or orders.checks."""
+    orders.lifecycle, orders.checks or a department's checks (production.checks, finance.checks)."""
     import inspect
 
+    from finance import checks as finance_checks
     from notifications import events
     from orders import lifecycle
+    from production import checks as production_checks
 
-    sources = inspect.getsource(events) + inspect.getsource(lifecycle) + inspect.getsource(checks)
+    sources = "".join(inspect.getsource(m) for m in (events, lifecycle, checks, production_checks, finance_checks))
     for kind in Notification.Kind:
         assert kind.name in sources or f'"{kind.value}"' in sources, kind
 

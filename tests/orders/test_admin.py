@@ -18,7 +18,7 @@ from django.test import Client
 from django_fsm_log.models import StateLog
 
 from finance.models import Invoice
-from orders import services
+from orders import imports as order_imports, services
 from orders.models import Communication, Escalation, ImportJob, Order, State
 from tests import factories
 from tests.factories import make_order
@@ -400,7 +400,7 @@ def records(cast, sales_assistant, sales_manager):
     )
     escalation = services.raise_escalation(user=sales_assistant, order_id=order.pk, reason="customer unreachable")
     upload = SimpleUploadedFile("orders.csv", b"order_ref,customer\n", content_type="text/csv")
-    job = services.create_import_job(user=sales_manager, upload=upload)
+    job = order_imports.create_import_job(user=sales_manager, upload=upload)
     return {"order": order, "communication": communication, "escalation": escalation, "job": job}
 
 

@@ -19,7 +19,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from orders import services
+from orders import imports as order_imports, services
 from orders.models import ImportJob, Order, OrderChange, OrderLine
 from tests import factories
 from tests.factories import Cast, make_order
@@ -236,13 +236,13 @@ def import_row(customer, product, ref="A", **overrides):
            "requested_delivery_date": factories.days(60).isoformat(), "special_terms": "", "product": product.sku,
            "specification": "spec", "quantity": "3", "unit_price": "12.50"}
     row.update(overrides)
-    return [row[c] for c in services.IMPORT_COLUMNS]
+    return [row[c] for c in order_imports.IMPORT_COLUMNS]
 
 
 def xlsx_bytes(rows) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(list(services.IMPORT_COLUMNS))
+    sheet.append(list(order_imports.IMPORT_COLUMNS))
     for row in rows:
         sheet.append(row)
     buffer = io.BytesIO()
@@ -255,7 +255,7 @@ def csv_bytes(rows) -> bytes:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(services.IMPORT_COLUMNS)
+    writer.writerow(order_imports.IMPORT_COLUMNS)
     writer.writerows(rows)
     return buffer.getvalue().encode()
 
@@ -315,7 +315,7 @@ def test_a_job_whose_file_is_gone_ends_failed_with_its_reason(client, assistant,
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "import failed" in job.errors[0]["message"]
     assert Order.objects.count() == 0
-    services.validate_import(job_id=job.pk)  # re-checking it also ends, never stuck "validating"
+    order_imports.validate_import(job_id=job.pk)  # re-checking it also ends, never stuck "validating"
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and job.errors and job.finished_at
 
@@ -369,7 +369,7 @@ def test_a_cell_far_away_makes_the_sheet_invalid_quickly(client, assistant, cust
     client.force_login(assistant)
     job, elapsed, peak = _timed_upload(client, "orders.xlsx", buffer.getvalue(), django_capture_on_commit_callbacks)
     assert job.status == ImportJob.Status.INVALID
-    assert f"At most {services.IMPORT_MAX_ROWS if message == 'rows' else services.IMPORT_MAX_COLUMNS} {message}" \
+    assert f"At most {order_imports.IMPORT_MAX_ROWS if message == 'rows' else order_imports.IMPORT_MAX_COLUMNS} {message}" \
         in job.errors[0]["message"], job.errors
     assert elapsed < 10 and peak < 40 * 1024 * 1024, (elapsed, peak)
 
@@ -392,8 +392,8 @@ def test_an_xlsx_that_unpacks_too_large_is_invalid(client, assistant, customer, 
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             target.writestr(info, source.read(info.filename))
-        target.writestr("xl/padding.bin", b"\0" * (services.IMPORT_MAX_UNPACKED_BYTES + 1))  # a zip bomb's shape
-    assert len(out.getvalue()) < services.IMPORT_MAX_BYTES
+        target.writestr("xl/padding.bin", b"\0" * (order_imports.IMPORT_MAX_UNPACKED_BYTES + 1))  # a zip bomb's shape
+    assert len(out.getvalue()) < order_imports.IMPORT_MAX_BYTES
     client.force_login(assistant)
     job = upload(client, "orders.xlsx", out.getvalue(), django_capture_on_commit_callbacks)
     assert job.status == ImportJob.Status.INVALID and "unpacked" in job.errors[0]["message"], job.errors

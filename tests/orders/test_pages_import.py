@@ -9,8 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from orders.imports import IMPORT_COLUMNS
 from orders.models import ImportJob, Order
-from orders.services import IMPORT_COLUMNS
 from tests import factories
 
 pytestmark = pytest.mark.django_db

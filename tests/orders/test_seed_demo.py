@@ -12,7 +12,7 @@ from django_fsm_log.models import StateLog
 
 from orderdesk.roles import ROLES
 from orders.models import Alert, Order, State
-from supervision.selectors import kpis
+from supervision.selectors.kpis import kpis
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from orderdesk import exports
-from orders import services
+from orders import imports as order_imports, services
 from orders.models import ImportJob, Order
 from tests import factories
 from tests.factories import Cast, make_order, run
@@ -135,7 +135,7 @@ def test_imported_formula_cells_are_neutralised_in_every_export(client, sales_as
     product = factories.ProductFactory()
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(list(services.IMPORT_COLUMNS))
+    sheet.append(list(order_imports.IMPORT_COLUMNS))
     for i, value in enumerate(PAYLOADS):
         sheet.append([f"R{i}", customer.code, "email", value, value, value, factories.days(60).isoformat(), value,
                       product.sku, value, "1", "5.00"])

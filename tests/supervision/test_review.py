@@ -7,7 +7,7 @@ import pytest
 from finance import services as finance
 from orders import services as order_services
 from orders.models import Order, Signoff
-from supervision import selectors
+from supervision.selectors import review as review_reads
 from tests import factories
 from tests.factories import Cast, days, make_order, run, today
 from tests.utils import order_row
@@ -39,14 +39,14 @@ def credit_world(sales_assistant, sales_manager):
 def test_credit_position_and_payment_record(credit_world):
     customer, cast = credit_world
     fits = make_order("received", submitted=True, cast=cast, customer=customer, unit_price=Decimal("300.00"))
-    position = selectors.credit_position(fits)
+    position = review_reads.credit_position(fits)
     assert position["exposure"] == Decimal("2000.00")
     assert position["effect"] == Decimal("5000.00") and not position["over_limit"]  # exactly at the limit is fine
     over = make_order("received", submitted=True, cast=cast, customer=customer, unit_price=Decimal("300.10"))
-    position = selectors.credit_position(over)
+    position = review_reads.credit_position(over)
     assert position["effect"] == Decimal("5001.00") and position["over_limit"]
     assert position["headroom"] == Decimal("-1.00")
-    record = selectors.payment_record(customer)
+    record = review_reads.payment_record(customer)
     assert record == {"invoices": 1, "paid_on_time": 0, "paid_late": 0, "open": 1, "outstanding": Decimal("2000.00"),
                       "overdue": Decimal("2000.00"), "overdue_count": 1}
 
@@ -82,7 +82,7 @@ def test_joint_review_gates_approval_and_an_edit_resets_it(client, sales_assista
     client.force_login(sales_manager)
     refused = review(client, order, "approve", promised_delivery_date=days(45).isoformat())
     assert refused.status_code == 400 and "Joint review required" in refused.content.decode()
-    rows, _ = selectors.review_queue(user=sales_manager)
+    rows, _ = review_reads.review_queue(user=sales_manager)
     row = next(r for r in rows if r["order"].pk == order.pk)
     assert [str(x) for x in row["waiting_for"]] == ["Finance", "Production"] and not row["clean"]
 
@@ -112,7 +112,7 @@ def test_joint_review_gates_approval_and_an_edit_resets_it(client, sales_assista
     client.force_login(production_supervisor)
     client.post(f"/supervision/review/{order.pk}/signoff/", {"decision": "approve", "comment": "capacity ok"})
     client.force_login(sales_manager)
-    rows, _ = selectors.review_queue(user=sales_manager)
+    rows, _ = review_reads.review_queue(user=sales_manager)
     row = next(r for r in rows if r["order"].pk == order.pk)
     assert [str(x) for x in row["objections"]] == ["Finance"]
     assert review(client, order, "approve", promised_delivery_date=days(45).isoformat()).status_code == 400
@@ -146,7 +146,7 @@ def test_a_manager_never_approves_an_order_they_created(client, sales_manager, s
     order = order_services.create_order(user=sales_manager, assistant=sales_assistant, **payload)
     run(order, "submit", sales_assistant)
     client.force_login(sales_manager)
-    rows, _ = selectors.review_queue(user=sales_manager)
+    rows, _ = review_reads.review_queue(user=sales_manager)
     row = next(r for r in rows if r["order"].pk == order.pk)
     assert row["self_created"] and not row["clean"]
     refused = review(client, order, "approve", promised_delivery_date=days(45).isoformat())
@@ -269,7 +269,7 @@ def test_the_approve_form_is_prefilled_with_the_suggested_date_as_iso(client, sa
     """`<input type="date">` shows only ISO values: a localized value would leave the field empty."""
     settings.LANGUAGE_CODE = language
     order = make_order("received", submitted=True, assistant=sales_assistant)
-    suggested = selectors.feasibility(Order.objects.get(pk=order.pk))["suggested_date"]
+    suggested = review_reads.feasibility(Order.objects.get(pk=order.pk))["suggested_date"]
     client.force_login(sales_manager)
     client.cookies["django_language"] = language
     body = client.get(f"/supervision/review/{order.pk}/").content.decode()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.checks import CHECKS, MILESTONE_CHECK, run_checks
+from orders.checks import CHECKS, REMINDERS, run_checks
 
 
 class Command(BaseCommand):
@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--only", action="append", choices=[*CHECKS, MILESTONE_CHECK], help="run only this check (repeatable)"
+            "--only", action="append", choices=[*CHECKS, *REMINDERS], help="run only this check (repeatable)"
         )
 
     def handle(self, *args, **options):

@@ -11,7 +11,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from supervision import selectors, synthetic
+from supervision import synthetic
+from supervision.selectors import kpis as kpi_reads, review as review_reads, team as team_reads
 
 
 class Rollback(Exception):
@@ -52,10 +53,10 @@ class Command(BaseCommand):
         today = timezone.localdate()
         manager = synthetic.User.objects.get(username=f"{synthetic.PREFIX.lower()}manager")
         runs = [
-            ("team dashboard", lambda: selectors.team_dashboard()),
-            ("review queue", lambda: selectors.review_queue(user=manager)),
-            ("KPIs, one year, team", lambda: selectors.kpis(start=today - timezone.timedelta(days=365), end=today)),
-            ("KPIs, 90 days, weekly", lambda: selectors.kpis(start=today - timezone.timedelta(days=89), end=today,
+            ("team dashboard", lambda: team_reads.team_dashboard()),
+            ("review queue", lambda: review_reads.review_queue(user=manager)),
+            ("KPIs, one year, team", lambda: kpi_reads.kpis(start=today - timezone.timedelta(days=365), end=today)),
+            ("KPIs, 90 days, weekly", lambda: kpi_reads.kpis(start=today - timezone.timedelta(days=89), end=today,
                                                               series="week")),
         ]
         for label, run in runs:

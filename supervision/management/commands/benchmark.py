@@ -6,6 +6,9 @@ reports) — runs the scan twice (the first run fires the alerts, the second is 
 steady state every scheduled run pays), and reports time, peak Python memory
 (tracemalloc), the process's peak RSS (getrusage) and the number of queries. The
 synthetic rows are removed afterwards unless ``--keep``.
+
+It lives in `supervision`, the top layer (issue 8): it builds orders, plans and progress, so no lower app may
+hold it (``tests/test_architecture.py``). The command's name is unchanged.
 """
 
 from __future__ import annotations

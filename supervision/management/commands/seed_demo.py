@@ -13,6 +13,9 @@ exception is dates (see :func:`_backdate`): some orders must be overdue, which t
 services rightly refuse to create, so they are built as of today and then their
 date fields are moved into the past.
 
+It lives in `supervision`, the top layer (issue 8): it builds on every app, and no lower app may import
+a higher one (``tests/test_architecture.py``). The command's name is unchanged.
+
 Notifications: by default the Celery tasks queued by the services run in this
 process (``task_always_eager``), right after each commit, so the demo has its
 notifications at once and never touches a broker (seeding cannot hang on an

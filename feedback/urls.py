@@ -1,0 +1,11 @@
+"""Feedback's forms on the order page, under `/orders/<id>/` in the `orders` URL namespace (mounted by
+`orderdesk/urls.py`). The customer's questionnaire (`/survey/<token>/`) is mounted there too, outside it."""
+
+from django.urls import path
+
+from feedback import views
+
+urlpatterns = [
+    path("orders/<int:pk>/complaints/", views.complaint_add, name="complaint_add"),
+    path("orders/<int:pk>/complaints/<int:item>/", views.complaint_handle, name="complaint_handle"),
+]

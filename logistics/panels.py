@@ -1,0 +1,43 @@
+"""Logistics' panel on the order page (R3.4, R4.4): the shipments with their tracking events, and the forms
+to record them, offered where :mod:`logistics.services`' rule passes. Registered in
+:meth:`logistics.apps.LogisticsConfig.ready`."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from logistics import services
+from logistics.forms import ShipmentEventForm, ShipmentForm
+from logistics.models import ShipmentEvent
+from orderdesk.pages import who
+from orders.panels import Panel
+
+
+def context(*, order, user, forms: dict) -> dict:
+    shipments = list(
+        order.shipments.prefetch_related(
+            Prefetch("events", queryset=ShipmentEvent.objects.select_related("recorded_by").order_by("at", "id"))
+        ).select_related("created_by")
+    )
+    ctx: dict = {"shipments": shipments, "may_record_shipment": services.may_record_shipment(user, order)}
+    if ctx["may_record_shipment"]:
+        ctx["shipment_form"] = forms.get("shipment") or ShipmentForm()
+    for shipment in shipments:
+        shipment.event_form = (
+            forms.get(f"event-{shipment.pk}") or ShipmentEventForm(auto_id=f"id_event{shipment.pk}_%s")
+            if services.may_record_event(user, order, shipment) else None
+        )
+        shipment.event_open = forms.get("open", "") == f"event-{shipment.pk}"
+    return ctx
+
+
+def timeline(*, order, user):
+    """The shipments' tracking events, for the order's timeline."""
+    for event in ShipmentEvent.objects.filter(shipment__order=order).select_related("shipment", "recorded_by"):
+        yield {"kind": "shipment", "template": "logistics/_timeline_shipment.html", "at": event.at,
+               "who": who(event.recorded_by), "status": event.get_status_display(), "location": event.location,
+               "note": event.note, "carrier": event.shipment.carrier, "tracking": event.shipment.tracking_number,
+               "key": (event.at, 3, event.pk)}
+
+
+PANEL = Panel(key="logistics", template="logistics/_panel.html", context=context, position=20, timeline=timeline)

@@ -1,0 +1,37 @@
+"""The caller's dashboard (`/`): orders by state, overdue orders, notifications, the work queues."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.shortcuts import render
+from django.utils import timezone
+
+from orderdesk import roles
+from orders import selectors
+from orders.models import State
+
+DASHBOARD_LIST_SIZE = 10
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    orders = selectors.visible_orders(user)
+    counts = dict(orders.order_by().values_list("state").annotate(n=Count("pk")))
+    today = timezone.localdate()
+    overdue = selectors.order_list(user).filter(selectors.overdue_q(today)).order_by("promised_delivery_date", "id")
+    return render(
+        request,
+        "orders/dashboard.html",
+        {
+            "state_counts": [{"state": s, "label": s.label, "count": counts.get(s.value, 0)} for s in State],
+            "total_count": sum(counts.values()),
+            "overdue": list(overdue[:DASHBOARD_LIST_SIZE]),
+            "overdue_count": overdue.count(),
+            "notifications": list(user.notifications.select_related("order")[:DASHBOARD_LIST_SIZE]),
+            "work_queues": selectors.work_queues(user),
+            "may_create": roles.may(user, "order.create"),
+            "today": today,
+        },
+    )

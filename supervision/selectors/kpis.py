@@ -1,0 +1,319 @@
+"""The KPIs (R6.1, R6.3): accuracy, on-time delivery, review turnaround, feedback and recorded losses.
+
+Everything here aggregates in SQL (``annotate``/``aggregate`` with filtered
+``Count``/``Sum``, ``TruncWeek``/``TruncMonth``) and answers in a fixed number of
+queries whatever the number of orders; Python only arranges the grouped rows.
+
+KPI definitions (the KPI page prints the same text, see :data:`KPI_DEFINITIONS`):
+
+- **accuracy_rate** = accurate / decided. The cohort is the orders whose FIRST
+  submission (django-fsm-log ``submit`` record) falls within the period. *Decided*:
+  approved (``approved_at`` set) or returned at least once. *Accurate*: approved,
+  never returned, and never corrected. A **correction** is (a) a change recorded in
+  the field history (``OrderChange``) after the first submission to what the
+  assistant recorded at intake (``CORRECTION_FIELDS``: customer, channel, contact,
+  address, requested date, special terms, lines) — production assigning a workshop
+  or a manager reassigning the order are not corrections — or (b) an error found for
+  the order by a manager's periodic check (:class:`supervision.models.CheckItem`
+  with outcome ``error``).
+- **on_time_delivery_rate** = on_time / due. *Due*: orders not cancelled whose
+  promised delivery date falls within the period and that are either accepted or
+  already past their promised date (today excluded). *On time*: accepted (local date
+  of the ``accept`` transition) on or before the promised date.
+- **on_time_in_full_rate** = on time and in full / due; *in full*: the delivery was
+  never rejected (no ``reject_delivery`` transition, i.e. no rework for a quality issue).
+- **review_turnaround_hours**: mean hours from the (last) submission to approval,
+  over orders approved within the period.
+- **satisfaction** = mean score (1–5) of the answered questionnaires whose
+  invitation was sent in the period; **survey_response_rate** = answered / sent;
+  **complaint_count** = complaints (not suggestions) recorded in the period. See
+  :func:`feedback_metrics`.
+- **recorded_loss**: the sum of loss amounts recorded by periodic checks checked within
+  the period against the person responsible (R6.3).
+
+Rates are ``null`` when their denominator is zero (nothing to rate), never 0.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    Sum,
+)
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm_log.models import StateLog
+
+from orderdesk.roles import Role
+from orders.models import Order, OrderChange, State
+from supervision.models import CheckItem
+from supervision.selectors.common import (
+    CORRECTION_FIELDS,
+    User,
+    as_date,
+    day_bounds,
+    delivery_rejected,
+    duration,
+    first_submission,
+    hours,
+    order_ct,
+    rate,
+    was_returned,
+)
+
+DEFAULT_PERIOD_DAYS = 90
+MAX_PERIOD_DAYS = 3660
+
+KPI_DEFINITIONS = [
+    ("accuracy_rate", _("Accuracy rate"), _(
+        "Orders first submitted in the period that were approved without ever being returned and without any "
+        "correction, divided by those of them the manager has decided (approved or returned). A correction is a "
+        "change to what the assistant recorded (customer, contact, address, dates, terms or lines) after the first "
+        "submission, or an error found by a periodic check.")),
+    ("on_time_delivery_rate", _("On-time delivery rate"), _(
+        "Orders (not cancelled) whose promised delivery date falls in the period and that are accepted or already "
+        "past that date: the share accepted by the customer on or before the promised date.")),
+    ("on_time_in_full_rate", _("On time in full"), _(
+        "Of the same orders, the share delivered on time whose delivery was never rejected (no rework).")),
+    ("satisfaction", _("Customer satisfaction"), _(
+        "Mean score (1–5) of the answers to the questionnaires sent in the period (each accepted delivery "
+        "invites the customer).")),
+    ("survey_response_rate", _("Survey response rate"), _(
+        "Questionnaires answered divided by questionnaires sent in the period.")),
+    ("complaint_count", _("Complaints"), _(
+        "Complaints (not suggestions) recorded in the period about the orders.")),
+    ("review_turnaround_hours", _("Review turnaround (hours)"), _(
+        "Mean hours from submission to the manager's approval, over orders approved in the period.")),
+    ("recorded_loss", _("Recorded losses"), _(
+        "Losses from errors found by periodic checks in the period, recorded against the person responsible.")),
+]
+
+
+
+# --- the KPI cohorts ------------------------------------------------------------------
+def accuracy_cohort(orders, lo, hi):
+    """Orders first submitted in [lo, hi), with `returned`, `corrected`, `check_error` annotated."""
+    corrections = OrderChange.objects.filter(
+        order=OuterRef("pk"), at__gt=OuterRef("first_submitted_at"), field__in=CORRECTION_FIELDS
+    )
+    # The cohort is found by one grouped scan of the submit records (a hash semi-join), so the correlated
+    # subqueries below run for the cohort's rows only, not for every order.
+    first_in_period = (
+        StateLog.objects.filter(content_type=order_ct(), transition="submit")
+        .values("object_id")
+        .annotate(first=Min("timestamp"))
+        .filter(first__gte=lo, first__lt=hi)
+        .values("object_id")
+    )
+    return (
+        orders.filter(pk__in=first_in_period)
+        .annotate(first_submitted_at=first_submission())
+        .annotate(
+            returned=was_returned(),
+            corrected=Exists(corrections),
+            check_error=Exists(CheckItem.objects.filter(order=OuterRef("pk"), outcome=CheckItem.Outcome.ERROR)),
+        )
+    )
+
+
+ACCURACY_AGGREGATES = {
+    "submitted": Count("pk"),
+    "decided": Count("pk", filter=Q(approved_at__isnull=False) | Q(returned=True)),
+    "accurate": Count(
+        "pk", filter=Q(approved_at__isnull=False, returned=False, corrected=False, check_error=False)
+    ),
+    "returned": Count("pk", filter=Q(returned=True)),
+    "corrected": Count("pk", filter=Q(corrected=True) | Q(check_error=True)),
+}
+
+
+def delivery_cohort(orders, start, end, today):
+    return (
+        orders.exclude(state=State.CANCELLED)
+        .filter(promised_delivery_date__gte=start, promised_delivery_date__lte=end)
+        .filter(Q(accepted_at__isnull=False) | Q(promised_delivery_date__lt=today))
+        .annotate(accepted_on=TruncDate("accepted_at"), rejected=delivery_rejected())
+    )
+
+
+DELIVERY_AGGREGATES = {
+    "due": Count("pk"),
+    "on_time": Count("pk", filter=Q(accepted_on__lte=F("promised_delivery_date"))),
+    "on_time_in_full": Count("pk", filter=Q(accepted_on__lte=F("promised_delivery_date"), rejected=False)),
+}
+
+
+def turnaround_cohort(orders, lo, hi):
+    return orders.filter(approved_at__gte=lo, approved_at__lt=hi, submitted_at__isnull=False).annotate(
+        turnaround=duration(F("approved_at") - F("submitted_at"))
+    )
+
+
+TURNAROUND_AGGREGATES = {"approved": Count("pk"), "turnaround_total": Sum("turnaround")}
+
+
+def feedback_metrics(orders, lo, hi, *, group: str = "assistant") -> dict:
+    """Raw feedback counts (R6.2) of the orders, per ``group`` value of the order (e.g. "assistant").
+
+    Surveys count by the time their invitation was sent, complaints by the time
+    they were recorded (suggestions are not complaints). Each bucket holds
+    ``score_sum``, ``answered``, ``sent`` and ``complaints``, which add up across
+    buckets, so the team's figures are the sums of its members'. One grouped
+    query each.
+    """
+    from feedback.models import Complaint, Survey
+
+    key = f"order__{group}"
+    result: dict = defaultdict(dict)
+    surveys = (
+        Survey.objects.filter(order__in=orders.values("pk"), sent_at__gte=lo, sent_at__lt=hi)
+        .values(key)
+        .annotate(
+            score_sum=Sum("score", filter=Q(answered_at__isnull=False)),
+            answered=Count("pk", filter=Q(answered_at__isnull=False)),
+            sent=Count("pk"),
+        )
+    )
+    for row in surveys:
+        result[row[key]].update(
+            score_sum=row["score_sum"] or 0, answered=row["answered"], sent=row["sent"]
+        )
+    complaints = (
+        Complaint.objects.filter(order__in=orders.values("pk"), created_at__gte=lo, created_at__lt=hi,
+                                 kind=Complaint.Kind.COMPLAINT)
+        .values(key)
+        .annotate(n=Count("pk"))
+    )
+    for row in complaints:
+        result[row[key]]["complaints"] = row["n"]
+    return result
+
+
+def feedback_figures(raw: dict) -> dict:
+    """Satisfaction (mean score of the answers), response rate (answered / sent) and complaint count."""
+    answered = raw.get("answered", 0)
+    return {
+        "satisfaction": round(raw.get("score_sum", 0) / answered, 2) if answered else None,
+        "survey_response_rate": rate(answered, raw.get("sent", 0)),
+        "complaint_count": raw.get("complaints", 0),
+    }
+
+
+# --- KPIs ------------------------------------------------------------------------------
+def _metrics(acc: dict, dlv: dict, trn: dict, fb: dict, loss: dict) -> dict:
+    return {
+        "accuracy_rate": rate(acc.get("accurate", 0), acc.get("decided", 0)),
+        "on_time_delivery_rate": rate(dlv.get("on_time", 0), dlv.get("due", 0)),
+        "on_time_in_full_rate": rate(dlv.get("on_time_in_full", 0), dlv.get("due", 0)),
+        **feedback_figures(fb),
+        "review_turnaround_hours": hours(trn["turnaround_total"] / trn["approved"]) if trn.get("approved") else None,
+        "recorded_loss": str((loss.get("loss") or Decimal("0.00")).quantize(Decimal("0.01"))),
+        "errors_found": loss.get("errors", 0),
+        "counts": {
+            "orders_submitted": acc.get("submitted", 0),
+            "orders_decided": acc.get("decided", 0),
+            "orders_accurate": acc.get("accurate", 0),
+            "orders_returned": acc.get("returned", 0),
+            "orders_corrected": acc.get("corrected", 0),
+            "orders_due": dlv.get("due", 0),
+            "orders_on_time": dlv.get("on_time", 0),
+            "orders_on_time_in_full": dlv.get("on_time_in_full", 0),
+            "orders_approved": trn.get("approved", 0),
+        },
+    }
+
+
+def _sum_rows(rows: list[dict]) -> dict:
+    total: dict = {}
+    for row in rows:
+        for k, v in row.items():
+            if v is None:
+                continue
+            total[k] = total[k] + v if k in total else v
+    return total
+
+
+def kpis(*, start: datetime.date, end: datetime.date, assistant=None, series: str = "month",
+         today: datetime.date | None = None) -> dict:
+    """The KPIs of the team (or of one assistant) for [start, end], per assistant and per period.
+
+    A fixed number of queries: accuracy, delivery, turnaround, losses, feedback, the
+    two series and the assistants' names — whatever the number of orders.
+    """
+    today = today or timezone.localdate()
+    lo, hi = day_bounds(start, end)
+    orders = Order.objects.all()
+    if assistant is not None:
+        orders = orders.filter(assistant=assistant)
+
+    def grouped(qs, aggregates, key="assistant"):
+        return {row[key]: row for row in qs.order_by().values(key).annotate(**aggregates)}
+
+    def by_assistant_and_period(qs, aggregates, bucket_expr):
+        """One grouped query by (assistant, period); per-assistant and per-period sums are added up here."""
+        rows = list(qs.annotate(bucket=bucket_expr).order_by().values("assistant", "bucket").annotate(**aggregates))
+        per_person: dict = defaultdict(list)
+        per_bucket: dict = defaultdict(list)
+        for row in rows:
+            values = {k: row[k] for k in aggregates}
+            per_person[row["assistant"]].append(values)
+            per_bucket[as_date(row["bucket"])].append(values)
+        return ({k: _sum_rows(v) for k, v in per_person.items()}, {k: _sum_rows(v) for k, v in per_bucket.items()})
+
+    trunc = TruncWeek if series == "week" else TruncMonth
+    acc, acc_by = by_assistant_and_period(accuracy_cohort(orders, lo, hi), ACCURACY_AGGREGATES,
+                                          trunc("first_submitted_at"))
+    dlv, dlv_by = by_assistant_and_period(delivery_cohort(orders, start, end, today), DELIVERY_AGGREGATES,
+                                          trunc("promised_delivery_date"))
+    trn = grouped(turnaround_cohort(orders, lo, hi), TURNAROUND_AGGREGATES)
+    losses = CheckItem.objects.filter(outcome=CheckItem.Outcome.ERROR, checked_at__gte=lo, checked_at__lt=hi)
+    if assistant is not None:
+        losses = losses.filter(responsible=assistant)
+    loss = grouped(losses, {"loss": Sum("loss_amount"), "errors": Count("pk")}, key="responsible")
+    fb = feedback_metrics(orders, lo, hi, group="assistant")
+
+    ids = set(acc) | set(dlv) | set(trn) | {k for k in loss if k is not None}
+    assistants_qs = User.objects.filter(Q(groups__name=Role.SALES_ASSISTANT) | Q(pk__in=ids)).distinct()
+    if assistant is not None:
+        assistants_qs = assistants_qs.filter(pk=assistant.pk)
+    people = {u.pk: u for u in assistants_qs.order_by("username")}
+
+    by_assistant = []
+    for pk, person in people.items():
+        row = _metrics(acc.get(pk, {}), dlv.get(pk, {}), trn.get(pk, {}), fb.get(pk, {}), loss.get(pk, {}))
+        by_assistant.append({"assistant": pk, "username": person.username,
+                             "full_name": person.get_full_name() or person.username, **row})
+    team_fb = _sum_rows(list(fb.values()))
+    team = _metrics(_sum_rows(list(acc.values())), _sum_rows(list(dlv.values())),
+                    _sum_rows(list(trn.values())), team_fb, _sum_rows(list(loss.values())))
+
+    buckets = sorted(b for b in {*acc_by, *dlv_by} if b is not None)
+    timeline = [
+        {
+            "period": b.isoformat(),
+            "accuracy_rate": rate(acc_by.get(b, {}).get("accurate", 0), acc_by.get(b, {}).get("decided", 0)),
+            "on_time_delivery_rate": rate(dlv_by.get(b, {}).get("on_time", 0), dlv_by.get(b, {}).get("due", 0)),
+            "orders_submitted": acc_by.get(b, {}).get("submitted", 0),
+            "orders_due": dlv_by.get(b, {}).get("due", 0),
+        }
+        for b in buckets
+    ]
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "assistant": assistant.pk if assistant is not None else None,
+        **team,
+        "by_assistant": by_assistant,
+        "series": timeline,
+        "series_unit": "week" if series == "week" else "month",
+    }
