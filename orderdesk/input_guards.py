@@ -119,3 +119,11 @@ class NulByteMiddleware:
             # request.POST applies DATA_UPLOAD_MAX_MEMORY_SIZE itself (a too large body is Django's 400)
             return any("\x00" in k or any("\x00" in v for v in values) for k, values in request.POST.lists())
         return False
+
+
+#: The parsers of a view that receives a file (a transition carrying a receipt scan): JSON as
+#: everywhere, plus multipart for the file. Every other view parses JSON only (DEFAULT_PARSER_CLASSES).
+def upload_parsers() -> list:
+    from rest_framework.parsers import MultiPartParser
+
+    return [LimitedJSONParser, MultiPartParser]

@@ -181,14 +181,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "orderdesk.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # every operation documents its error answers (orderdesk.api_schema.AutoSchema)
+    "DEFAULT_SCHEMA_CLASS": "orderdesk.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "orderdesk.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "orderdesk.input_guards.LimitedJSONParser",  # size, depth and NUL limits (issue 9)
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only (size, depth and NUL limits, issue 9); a view that receives a file adds
+    # multipart itself (orderdesk.api.UPLOAD_PARSERS), so the schema declares exactly what is parsed
+    "DEFAULT_PARSER_CLASSES": ["orderdesk.input_guards.LimitedJSONParser"],
+    # APIClient posts JSON unless a test asks for multipart (a file) itself
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # rates: API_THROTTLE_RATES below (read at each request, see orderdesk.throttling)
     "DEFAULT_THROTTLE_CLASSES": [

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from orderdesk import roles
 from orderdesk.errors import NotFound
+from orderdesk.input_guards import upload_parsers
 from orderdesk.viewsets import APIViewSet
 from orders import selectors, services
 from orders.api import filters, serializers as s
@@ -162,7 +163,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
                                      enum=list(services.TRANSITION_METHODS))],
         summary=_("Run a transition of the lifecycle"),
     )
-    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[^/.]+)", url_name="run-transition")
+    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[^/.]+)", url_name="run-transition",
+            parser_classes=upload_parsers())  # the accept transition may carry a receipt scan
     def run_transition(self, request, pk=None, name=None):
         data = _plain_data(request.data)
         comment = data.get("comment") or ""
