@@ -41,7 +41,8 @@ class ErrorSerializer(serializers.Serializer):
         "permission_denied, not_found, conflict, conditions_unmet, throttled, locked_out, ..."
     )
     errors = serializers.DictField(
-        child=serializers.JSONField(), required=False,
+        child=serializers.JSONField(),
+        required=False,
         help_text="400 `invalid`: each field (or non_field_errors) with its messages; nested for nested fields.",
     )
     unmet = UnmetConditionSerializer(
@@ -79,7 +80,9 @@ class AutoSchema(SpectacularAutoSchema):
         for code in self.error_statuses():
             if code not in responses:
                 responses[code] = self._get_response_for_code(
-                    OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]), code,
-                    media_types=["application/json"], direction=direction,
+                    OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]),
+                    code,
+                    media_types=["application/json"],
+                    direction=direction,
                 )
         return responses

@@ -3,7 +3,7 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from feedback.api import views as feedback
@@ -11,6 +11,7 @@ from finance.api import views as finance
 from logistics.api import views as logistics
 from notifications.api import views as notifications
 from orderdesk.api import api_not_found
+from orderdesk.api_schema_view import SchemaView
 from orderdesk.auth_api import LogoutView, TokenView
 from orders.api import views as orders
 from production.api import views as production
@@ -35,7 +36,7 @@ router.register("feedback/complaints", feedback.ComplaintViewSet, basename="comp
 router.register("supervision/checks", supervision.PeriodicCheckViewSet, basename="periodic-check")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),  # in English, whatever the language
     # The split view serves its script as a file: no inline script under the CSP. Swagger UI
     # (React) injects <style> elements, so this one page, and only for styles, allows inline.
     path("docs/", csp_update({"style-src": [UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),

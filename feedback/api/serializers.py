@@ -17,7 +17,7 @@ class SurveySerializer(serializers.ModelSerializer):
 class ComplaintSerializer(serializers.ModelSerializer):
     order_number = serializers.CharField(source="order.number", read_only=True)
     recorded_by_name = serializers.CharField(source="recorded_by.username", read_only=True)
-    handled_by_name = serializers.CharField(source="handled_by.username", read_only=True, default=None)
+    handled_by_name = serializers.CharField(source="handled_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Complaint

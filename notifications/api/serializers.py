@@ -9,7 +9,7 @@ from notifications.models import Notification
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    order_number = serializers.CharField(source="order.number", read_only=True, default=None)
+    order_number = serializers.CharField(source="order.number", read_only=True, default=None, allow_null=True)
     message = serializers.SerializerMethodField()
 
     class Meta:

@@ -157,7 +157,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
                                                many=True).data)
 
     @extend_schema(
-        request={"application/json": s.TransitionInputSerializer, "multipart/form-data": s.TransitionInputSerializer},
+        request={"application/json": s.TransitionInputSerializer, "multipart/form-data": s.TransitionUploadSerializer},
         responses={200: s.OrderDetailSerializer}, filters=False,
         parameters=[OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH,
                                      enum=list(services.TRANSITION_METHODS))],

@@ -11,7 +11,7 @@ User = get_user_model()
 
 
 class WorkshopSerializer(serializers.ModelSerializer):
-    supervisor_name = serializers.CharField(source="supervisor.username", read_only=True, default=None)
+    supervisor_name = serializers.CharField(source="supervisor.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Workshop
