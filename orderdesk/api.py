@@ -10,12 +10,15 @@ failure) is a 409, never a 500.
 from __future__ import annotations
 
 import logging
+import re
 
 import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from django_filters.rest_framework import DjangoFilterBackend
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, permissions, status
 from rest_framework.pagination import PageNumberPagination
@@ -29,9 +32,79 @@ from orderdesk.middleware import is_lock_timeout
 logger = logging.getLogger(__name__)
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def _check_whole_numbers(request, names) -> None:
+    """A parameter the schema calls an integer is one, or the answer is a 400 (not silently ignored)."""
+    errors = {}
+    for name in names:
+        values = request.query_params.getlist(name)
+        if len(values) > 1:
+            errors[name] = [_("Give this parameter once.")]
+        elif values and values[0] != "" and not _WHOLE_NUMBER.fullmatch(values[0]):
+            errors[name] = [_("Enter a whole number.")]
+    if errors:
+        raise exceptions.ValidationError(errors)
+
+
+def _check_booleans(request, name) -> None:
+    values = request.query_params.getlist(name)
+    if len(values) > 1 or (values and values[0] not in _BOOLEANS):
+        raise exceptions.ValidationError({name: [_("Enter true or false.")]})
+
+
+_BOOLEANS = {"", "true", "false", "True", "False", "1", "0"}
+
+
 class Pagination(PageNumberPagination):
+    """Pages of 50 (``page_size`` up to 500). A ``page_size`` that is not a whole number of at least 1
+    is a 400, as the schema says (DRF would ignore it); an empty one is the default."""
+
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        _check_whole_numbers(request, [self.page_size_query_param, self.page_query_param])
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw and int(raw) < 1:
+            raise exceptions.ValidationError({self.page_size_query_param: [_("Enter a whole number of at least 1.")]})
+        return super().get_page_size(request)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend; a number filter on a whole-number field (an id) takes whole numbers only,
+    a yes/no filter true or false.
+
+    django-filter's ``NumberFilter`` reads a decimal, so ``?order=1.5`` or ``?order=1e9`` found nothing
+    instead of being refused, while the schema (from the model field) says integer; ``?open=maybe``
+    was no filter at all.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is not None:
+            model = filterset._meta.model
+            names = []
+            for name, item in filterset.filters.items():
+                if isinstance(item, django_filters.BooleanFilter):
+                    _check_booleans(request, name)
+                    continue
+                if type(item) is not django_filters.NumberFilter:
+                    continue
+                try:
+                    field = model._meta.get_field(item.field_name.split("__")[0])
+                except Exception:  # noqa: BLE001 - not a model field: leave it to its own validation
+                    continue
+                if field.get_internal_type() in _INTEGER_FIELDS or field.is_relation:
+                    names.append(name)
+            _check_whole_numbers(request, names)
+        return super().filter_queryset(request, queryset, view)
+
+
+_INTEGER_FIELDS = {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField",
+                   "SmallIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
+                   "PositiveBigIntegerField", "ForeignKey"}
 
 
 def _first_code(detail) -> str:
@@ -192,6 +265,7 @@ def schema_hidden_fields_not_required(result, generator, request, public):
     return result
 
 
+@csrf_exempt  # a POST with a session cookie to an unknown path is a JSON 404, not Django's CSRF page
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under the API answer JSON like every other error.
 

@@ -86,3 +86,16 @@ class AutoSchema(SpectacularAutoSchema):
                     direction=direction,
                 )
         return responses
+
+
+def schema_empty_query_values_allowed(result, generator, request, public):
+    """drf-spectacular hook: an optional query parameter may be sent empty (``?state=``), which is the
+    same as leaving it out (django-filter and the pagination read an empty value as absent)."""
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return result

@@ -180,7 +180,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "orderdesk.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["orderdesk.api.FilterBackend"],  # ids are whole numbers (issue 9)
     # every operation documents its error answers (orderdesk.api_schema.AutoSchema)
     "DEFAULT_SCHEMA_CLASS": "orderdesk.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "orderdesk.api.exception_handler",
@@ -211,6 +211,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "orderdesk.api.schema_hidden_fields_not_required",
+        "orderdesk.api_schema.schema_empty_query_values_allowed",
     ],
     # one name per choice set where several serializers share a field name
     "ENUM_NAME_OVERRIDES": {
