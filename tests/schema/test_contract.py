@@ -181,3 +181,54 @@ def test_nullable_relations_are_declared_nullable(schema):
         if n in components[c]["properties"] and components[c]["properties"][n].get("nullable") is not True
     ]
     assert not missing
+
+
+@pytest.mark.parametrize(
+    "query, status",
+    [
+        ("", 200),
+        ("?page_size=", 200),  # empty is the same as absent (allowEmptyValue)
+        ("?page_size=10", 200),
+        ("?page_size=0.5", 400),
+        ("?page_size=0", 400),
+        ("?page_size=-3", 400),
+        ("?page_size=1&page_size=2", 400),
+        ("?page=x", 400),
+        ("?page=99", 404),  # a whole number past the last page
+    ],
+)
+def test_pagination_parameters_are_whole_numbers(api_client_for, sales_manager, query, status):
+    response = api_client_for(sales_manager).get(f"{API}/products/{query}")
+    assert response.status_code == status, response.content
+    if status == 400:
+        assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    "query, status",
+    [
+        ("?order=", 200),
+        ("?order=1", 200),
+        ("?order=1.5", 400),
+        ("?order=1e9", 400),
+        ("?open=true", 200),
+        ("?open=", 200),
+        ("?open=maybe", 400),
+        ("?open=-58800", 400),
+    ],
+)
+def test_id_and_yes_no_filters_refuse_other_values(api_client_for, production_supervisor, query, status):
+    response = api_client_for(production_supervisor).get(f"{API}/production/issues/{query}")
+    assert response.status_code == status, response.content
+    if status == 400:
+        assert set(response.json()["errors"]) == {query[1:].split("=")[0]}
+
+
+def test_a_post_to_an_unknown_api_path_with_a_session_cookie_is_a_json_404(sales_manager):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # as a browser: CSRF is checked
+    client.force_login(sales_manager)
+    response = client.post(f"{API}/orders/0.5/clarifications/", {"question": "x"})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
