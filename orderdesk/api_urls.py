@@ -47,5 +47,5 @@ urlpatterns = [
     path("audit/", supervision.AuditView.as_view(), name="api-audit"),
     *router.urls,
     # Add new routes above this line: anything else under /api/v1/ answers a JSON 404.
-    re_path(r"^.*$", api_not_found),
+    re_path(r"^[\s\S]*$", api_not_found),  # any path, a newline (%0A) in it too
 ]

@@ -232,3 +232,9 @@ def test_a_post_to_an_unknown_api_path_with_a_session_cookie_is_a_json_404(sales
     response = client.post(f"{API}/orders/0.5/clarifications/", {"question": "x"})
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_an_unknown_api_path_with_a_newline_is_a_json_404(api_client_for, sales_manager):
+    response = api_client_for(sales_manager).post(f"{API}/supervision/checks/items/a%0Ab/outcome/", {}, format="json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
