@@ -15,6 +15,18 @@ def who(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def person_label(user) -> str:
+    """A user as a picker offers them: full name (username in brackets when the name is given), else username."""
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()
+
+
+def person_choices(field):
+    """Make a ModelChoiceField of users label each option with the person's name (:func:`person_label`)."""
+    field.label_from_instance = person_label
+    return field
+
+
 def parse_date(value) -> datetime.date | None:
     """An ISO date typed into a filter, or None when it is empty or not a date."""
     try:

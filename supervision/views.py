@@ -235,7 +235,9 @@ def bar_chart(points: list[dict], keys: list[str], *, label_key: str, height: in
             h = round(value / peak * plot)
             bars.append({"key": k, "value": value, "x": x0 + j * bar, "y": height - h, "h": h,
                          "cx": x0 + j * bar + bar // 2})
-        groups.append({"label": p[label_key], "x": left + i * group + group // 2, "bars": bars})
+        # a period with nothing to measure (every value None, e.g. a month without due orders) says so
+        empty = all(p[k] is None for k in keys)
+        groups.append({"label": p[label_key], "x": left + i * group + group // 2, "bars": bars, "empty": empty})
     return {"groups": groups, "width": max(width, left + len(points) * group), "height": height, "peak": peak,
             "bar": bar - 2, "left": left, "mid": height - plot // 2, "half": round(peak / 2, 1)}
 
@@ -273,7 +275,10 @@ def kpi_page(request):
     if not roles.may(request.user, "kpi.view_all"):
         form.fields.pop("assistant")
     if errors:
-        problems = [f"{k}: {m}" for k, msgs in errors.items() for m in (msgs if isinstance(msgs, list) else [msgs])]
+        # each problem under the field's label, never its code name
+        labels = {name: str(field.label) for name, field in forms.KpiFilterForm.base_fields.items()}
+        problems = [_("%(field)s: %(error)s") % {"field": labels.get(k, k), "error": m} if k in labels else str(m)
+                    for k, msgs in errors.items() for m in (msgs if isinstance(msgs, list) else [msgs])]
         return render(request, "supervision/kpis.html", {"form": form, "problems": problems}, status=400)
     points = [{"period": p["period"][:7] if data["series_unit"] == "month" else p["period"][5:],
                "accuracy": _pct(p["accuracy_rate"]), "on_time": _pct(p["on_time_delivery_rate"])}
@@ -437,6 +442,8 @@ def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
                 "after": labels.get(after, after)}
     if name == "lines":  # `lines` is the reverse relation (no verbose_name): the edit of an order's lines
         return {"name": _("lines"), "before": before, "after": after}
+    if name == "reassignment_reason":  # recorded with a reassignment (orders.services.reassign_order)
+        return {"name": _("reason for the reassignment"), "before": before, "after": after}
     try:
         label = getattr(Order._meta.get_field(name), "verbose_name", name)
     except FieldDoesNotExist:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -188,7 +188,7 @@ class TransitionInputSerializer(serializers.Serializer):
     inspection_passed = serializers.BooleanField(required=False, allow_null=True, help_text=_("accept"))
 
 
-HISTORY_KINDS = [("transition", _("Transition")), ("change", _("Change"))]
+HISTORY_KINDS = [("transition", _("Transition")), ("change", pgettext_lazy("history entry kind", "Change"))]
 
 
 class HistoryEntrySerializer(serializers.Serializer):
