@@ -238,7 +238,7 @@ class OrderLineForm(forms.Form):
             self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
         # the table's header names the columns; each input still needs its own accessible name
         index = (self.prefix or "").rsplit("-", 1)[-1]
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             label = str(field.label)
             field.widget.attrs["aria-label"] = f"{label} {int(index) + 1}" if index.isdigit() else label
         if "DELETE" in self.fields:
