@@ -17,7 +17,6 @@ import pytest
 from feedback.services import record_complaint, survey_token
 from orders.services import record_signoff
 from supervision.services import create_periodic_check
-from tests import factories
 from tests.browser.axe import AXE_JS, audit, axe_sha256, describe, pinned
 from tests.browser_support import log_in
 from tests.factories import Cast, make_order
