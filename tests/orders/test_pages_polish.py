@@ -373,3 +373,11 @@ def test_a_superseded_objection_is_marked(client, sales_manager, finance_manager
     assert html.count('data-superseded="1"') == 1
     assert "superseded by the approval of" in html
     assert "已被" in page(client, sales_manager, detail(order), **ZH)
+
+
+def test_the_team_pages_waiting_line_reads_as_chinese(client, sales_manager):
+    factories.make_order(submitted=True)
+    html = page(client, sales_manager, reverse("supervision:team"), **ZH)
+    assert "1 个订单等待审核（最早提交于" in html and "等待审核 (" not in html
+    html = page(client, sales_manager, reverse("supervision:team"), **EN)
+    assert "1 order waits for review (oldest since" in html
