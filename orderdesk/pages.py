@@ -16,9 +16,8 @@ def who(user) -> str:
 
 
 def person_label(user) -> str:
-    """A user as a picker offers them: full name (username in brackets when the name is given), else username."""
-    name = user.get_full_name()
-    return f"{name} ({user.get_username()})" if name else user.get_username()
+    """A user as a picker offers them: the person's full name, else the username (like :func:`who`)."""
+    return user.get_full_name() or user.get_username()
 
 
 def person_choices(field):
