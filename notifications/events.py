@@ -154,7 +154,7 @@ def payment_received(*, payment) -> int:
     order = _order(payment.invoice.order_id)
     return notify(
         kind=Kind.PAYMENT_RECEIVED, order=order, users=[order.assistant], dedupe=f"payment:{payment.pk}",
-        actor=payment.recorded_by, params={"amount": restricted(str(payment.amount), FieldClass.PRICE)},
+        actor=payment.recorded_by, params={"amount": restricted(messages.money(payment.amount), FieldClass.PRICE)},
     )
 
 
@@ -198,6 +198,24 @@ def low_survey_score(*, survey) -> int:
     return notify(
         kind=Kind.LOW_SURVEY_SCORE, order=order, users=users_with_role(Role.SALES_MANAGER),
         dedupe=f"survey:{survey.pk}", params={"score": survey.score},
+    )
+
+
+def order_reassigned(*, order, previous, actor, reason: str = "") -> int:
+    """A sales manager gave the order to another assistant: both assistants are told (the reason is
+    internal)."""
+    from django.utils import timezone
+
+    params = {
+        "previous": (previous.get_full_name() or previous.get_username()) if previous is not None else "",
+        "assistant": order.assistant.get_full_name() or order.assistant.get_username(),
+    }
+    if reason:
+        params["reason"] = restricted(reason[:500], FieldClass.INTERNAL)
+    return notify(
+        kind=Kind.ORDER_REASSIGNED, order=order, users=[previous, order.assistant], actor=actor,
+        dedupe=f"reassign:{order.pk}:{order.assistant_id}:{timezone.now().isoformat()}",
+        message_id="order_reassigned_reason" if reason else "order_reassigned", params=params,
     )
 
 

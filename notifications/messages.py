@@ -8,6 +8,7 @@ itself translatable is stored as a code and translated at render time too:
 * ``{"choice": "app_label.Model.field", "value": code}`` — a choice label (issue kind, alert kind);
 * ``{"msg": message_id, "params": {...}}`` — a nested message (the reason an order is at risk);
 * ``{"date": "YYYY-MM-DD"}`` — a date, formatted in the reader's locale;
+* ``{"money": "1500000.00"}`` — an amount, grouped in the reader's locale (1,500,000.00);
 * anything else is shown as stored (numbers, names, free text typed by a user).
 
 Old rows (written before message ids) keep their stored ``message`` and show it (the fallback).
@@ -35,6 +36,8 @@ MESSAGES = {
     "delivery_rejected": _("The delivery of order %(number)s was rejected; rework is needed."),
     "order_settled": _("Order %(number)s is settled."),
     "order_cancelled": _("Order %(number)s was cancelled."),
+    "order_reassigned": _("%(actor)s gave order %(number)s from %(previous)s to %(assistant)s."),
+    "order_reassigned_reason": _("%(actor)s gave order %(number)s from %(previous)s to %(assistant)s: %(reason)s"),
     # department events
     "issue_opened": _("A %(issue)s issue was opened on order %(number)s: %(description)s"),
     "signoff_objected": _("%(actor)s objected to order %(number)s in the joint review: %(comment)s"),
@@ -77,8 +80,16 @@ def date(value: datetime.date) -> dict:
     return {"date": value.isoformat()}
 
 
+def money(value) -> dict:
+    return {"money": str(value)}
+
+
 def _param(value) -> str:
     if isinstance(value, dict):
+        if "money" in value:
+            from django.template.defaultfilters import floatformat
+
+            return floatformat(value["money"], "2g")
         if "choice" in value:
             app_label, model, field = value["choice"].split(".")
             choices = dict(apps.get_model(app_label, model)._meta.get_field(field).flatchoices)

@@ -15,6 +15,17 @@ def who(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def person_label(user) -> str:
+    """A user as a picker offers them: the person's full name, else the username (like :func:`who`)."""
+    return user.get_full_name() or user.get_username()
+
+
+def person_choices(field):
+    """Make a ModelChoiceField of users label each option with the person's name (:func:`person_label`)."""
+    field.label_from_instance = person_label
+    return field
+
+
 def parse_date(value) -> datetime.date | None:
     """An ISO date typed into a filter, or None when it is empty or not a date."""
     try:

@@ -61,6 +61,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "order.create": frozenset({Role.SALES_ASSISTANT, Role.SALES_MANAGER}),
     "order.edit": frozenset({OWNER, Role.SALES_MANAGER}),
     "order.reassign": frozenset({Role.SALES_MANAGER}),
+    # the assistant takes a submitted order back before the manager reviews it (not a transition)
+    "order.withdraw": frozenset({OWNER}),
     "clarification.manage": frozenset({OWNER, Role.SALES_MANAGER}),
     # the assistant's check (R4.2): contacts with the customer, problems escalated to the manager (R5.1)
     "communication.log": frozenset({OWNER, Role.SALES_MANAGER}),
@@ -166,6 +168,7 @@ FIELD_CLASSES: dict[str, dict[str, str]] = {
     "orders.Order": {
         "total_amount": FieldClass.PRICE,
         "history.lines": FieldClass.PRICE,  # an OrderChange of the lines: "SKU × qty @ unit price; …"
+        "history.reassignment_reason": FieldClass.INTERNAL,  # why a manager gave the order to another assistant
         "credit_override_reason": FieldClass.CREDIT,
         "contact_name": FieldClass.CONTACT,
         "contact_phone": FieldClass.CONTACT,

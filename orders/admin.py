@@ -36,7 +36,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, pgettext
 from django_fsm_log.models import StateLog
 
 from orderdesk import roles
@@ -364,8 +364,11 @@ class OrderAdmin(RoleScopedAdmin):
         status = joint_review_status(obj)
         labels = dict(Signoff.Department.choices)
         decisions = dict(Signoff.Decision.choices)
-        return "; ".join(
-            f"{labels[dept]}: {decisions.get(decision, gettext('pending')) if decision else gettext('pending')}"
+        return pgettext("list separator", "; ").join(
+            gettext("%(field)s: %(error)s") % {
+                "field": labels[dept],
+                "error": decisions.get(decision, gettext("pending")) if decision else gettext("pending"),
+            }
             for dept, decision in status.items()
         )
 

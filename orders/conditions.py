@@ -24,8 +24,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-def condition(code: str, message, *, conflict: bool = False):
-    """Mark a condition; ``conflict=True`` means an unmet one is a 409 (a lost race), not a 400."""
+def condition(code: str, message, *, conflict: bool = False, met=None):
+    """Mark a condition; ``conflict=True`` means an unmet one is a 409 (a lost race), not a 400.
+
+    ``message`` says what is wrong when it is unmet; ``met`` (optional) says that it holds, for checklists
+    that show a condition either way (the assistant's check: ✓ beside ``met``, ✗ beside ``message``).
+    """
 
     def deco(func):
         @functools.wraps(func)
@@ -40,6 +44,7 @@ def condition(code: str, message, *, conflict: bool = False):
         check.code = code
         check.message = message
         check.conflict = conflict
+        check.met = met if met is not None else message
         return check
 
     return deco
@@ -58,7 +63,9 @@ def not_yet_submitted(order) -> bool:
 
 
 @condition("elements_missing", _("Customer, contact name, contact phone, delivery address and requested "
-                                  "delivery date must all be given, with at least one line."))
+                                  "delivery date must all be given, with at least one line."),
+           met=_("Customer, contact name, contact phone, delivery address, requested delivery date and at "
+                 "least one line are all given."))
 def elements_complete(order) -> bool:
     return all(
         [
@@ -72,18 +79,22 @@ def elements_complete(order) -> bool:
     )
 
 
-@condition("specification_missing", _("Every line needs a clear specification and a positive quantity."))
+@condition("specification_missing", _("Every line needs a clear specification and a positive quantity."),
+           met=_("Every line has a clear specification and a positive quantity."))
 def lines_specified(order) -> bool:
     return all((line.specification or "").strip() and line.quantity > 0 for line in order.lines.all())
 
 
 @condition("delivery_date_unreasonable", _("The requested delivery date is before the earliest feasible date "
-                                            "(today plus the longest product lead time)."))
+                                            "(today plus the longest product lead time)."),
+           met=_("The requested delivery date is not before the earliest feasible date (today plus the longest "
+                 "product lead time)."))
 def delivery_date_feasible(order) -> bool:
     return order.requested_delivery_date is not None and order.requested_delivery_date >= earliest_feasible_date(order)
 
 
-@condition("open_clarification", _("A clarification with the customer is still open."))
+@condition("open_clarification", _("A clarification with the customer is still open."),
+           met=_("No clarification with the customer is open."))
 def no_open_clarification(order) -> bool:
     return not order.clarifications.filter(resolved_at__isnull=True).exists()
 

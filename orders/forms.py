@@ -186,14 +186,46 @@ class EscalationForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class ReassignForm(forms.Form):
+    """A sales manager gives the order to another assistant, with the reason (recorded in the history)."""
+
+    assistant = forms.ModelChoiceField(label=_("New owning assistant"), queryset=None,
+                                       empty_label=_("Choose an assistant"))
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, exclude=None, **kwargs):
+        from orderdesk.roles import Role
+        from orders.selectors import users_directory
+
+        kwargs.setdefault("auto_id", "id_reassign_%s")
+        super().__init__(*args, **kwargs)
+        queryset = users_directory(Role.SALES_ASSISTANT).prefetch_related(None)
+        if exclude is not None:
+            queryset = queryset.exclude(pk=exclude)
+        self.fields["assistant"].queryset = queryset
+        self.fields["assistant"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("CSV or Excel file"), help_text=_("At most 5 MB; one row per order line."))
+
+
+class QuantityInput(forms.NumberInput):
+    """A quantity as people write it: 10, 2.5 (never the stored 10.000)."""
+
+    def format_value(self, value):
+        if isinstance(value, Decimal):
+            value = format(value, "f")
+            if "." in value:
+                value = value.rstrip("0").rstrip(".")
+        return super().format_value(value)
 
 
 class OrderLineForm(forms.Form):
     product = forms.ModelChoiceField(label=_("Product"), queryset=None)
     specification = forms.CharField(label=_("Specification"), max_length=300)
-    quantity = forms.DecimalField(label=_("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+    quantity = forms.DecimalField(label=_("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0.001"),
+                                  widget=QuantityInput)
     unit_price = forms.DecimalField(label=_("Unit price"), max_digits=14, decimal_places=2, min_value=Decimal("0"))
 
     def __init__(self, *args, **kwargs):
@@ -204,6 +236,13 @@ class OrderLineForm(forms.Form):
         self.fields["product"].widget.attrs["data-picker"] = "products"
         for name in ("quantity", "unit_price"):
             self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
+        # the table's header names the columns; each input still needs its own accessible name
+        index = (self.prefix or "").rsplit("-", 1)[-1]
+        for field in self.fields.values():
+            label = str(field.label)
+            field.widget.attrs["aria-label"] = f"{label} {int(index) + 1}" if index.isdigit() else label
+        if "DELETE" in self.fields:
+            self.fields["DELETE"].label = _("Remove")
 
 
 class BaseOrderLineFormSet(forms.BaseFormSet):
@@ -217,9 +256,14 @@ class BaseOrderLineFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("An order needs at least one line."), code="no_lines")
 
     def filled_lines(self) -> list[dict]:
-        return [form.cleaned_data for form in self.forms if form.has_changed() and form.cleaned_data]
+        """The lines to keep: filled in and not marked "Remove"."""
+        return [
+            {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
+            for form in self.forms
+            if form.has_changed() and form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
 
 
 OrderLineFormSet = forms.formset_factory(OrderLineForm, formset=BaseOrderLineFormSet, extra=3, max_num=100,
-                                         validate_max=True, absolute_max=100)
+                                         validate_max=True, absolute_max=100, can_delete=True)
 LINES_PREFIX = "lines"

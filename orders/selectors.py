@@ -194,11 +194,14 @@ def submit_checklist(order) -> list[dict]:
     spec = meta.get_transition(State.RECEIVED)
     order._ctx = TransitionContext()
     try:
-        return [
-            {"code": cond.code, "message": str(cond.message), "ok": bool(cond(order))}
-            for cond in spec.conditions
-            if cond.code != "already_submitted"
-        ]
+        items = []
+        for cond in spec.conditions:
+            if cond.code == "already_submitted":
+                continue
+            ok = bool(cond(order))
+            # each item reads as what holds (✓) or what is still wrong (✗)
+            items.append({"code": cond.code, "message": str(cond.met if ok else cond.message), "ok": ok})
+        return items
     finally:
         order._ctx = None
 

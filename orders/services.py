@@ -286,16 +286,48 @@ def update_order(*, user, order_id, data: dict) -> Order:
 
 
 @transaction.atomic
-def reassign_order(*, user, order_id, assistant) -> Order:
+def reassign_order(*, user, order_id, assistant, reason: str = "") -> Order:
+    """Give the order to another sales assistant (sales manager). The change of owner and its reason are
+    recorded in the history; both assistants are told (the reason only to readers of internal notes)."""
     order = lock_visible_order(user, order_id)
     if not roles.may(user, "order.reassign", order):
         raise Forbidden()
     if not assistant.groups.filter(name=roles.Role.SALES_ASSISTANT).exists():
         raise InvalidInput(errors={"assistant": [_("The new owner must be a sales assistant.")]})
+    reason = (reason or "").strip()
+    if len(reason) > 1000:
+        raise InvalidInput(errors={"reason": [_("Keep the reason under 1000 characters.")]})
     if order.assistant_id != assistant.pk:
-        record_changes(order=order, user=user, changes={"assistant": (order.assistant, assistant)})
+        previous = order.assistant
+        changes = {"assistant": (previous, assistant)}
+        if reason:
+            changes["reassignment_reason"] = ("", reason)
+        record_changes(order=order, user=user, changes=changes)
         order.assistant = assistant
         order.save(update_fields=["assistant", "updated_at"])
+        from notifications import events
+
+        events.order_reassigned(order=order, previous=previous, actor=user, reason=reason)
+    return order
+
+
+@transaction.atomic
+def withdraw_submission(*, user, order_id) -> Order:
+    """The order's assistant takes a submitted order back to work on it (received, not submitted).
+
+    Not a transition: the state stays ``received`` (DESIGN §4 has no "draft" state; an edit after
+    submission withdraws it the same way). The withdrawal is recorded in the history, voids the
+    joint-review sign-offs of the round and drops the order from the manager's review queue.
+    """
+    order = lock_visible_order(user, order_id)
+    if not roles.may(user, "order.withdraw", order):
+        raise Forbidden()
+    if order.state != State.RECEIVED or order.submitted_at is None:
+        raise Conflict(_("Only a submitted order that awaits review can be withdrawn."), code="not_submitted")
+    record_changes(order=order, user=user, changes={"submitted_at": (order.submitted_at, None)})
+    order.submitted_at = None
+    order.review_round += 1
+    order.save(update_fields=["submitted_at", "review_round", "updated_at"])
     return order
 
 

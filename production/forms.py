@@ -47,6 +47,10 @@ class MilestoneForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["responsible"].choices = [("", _("Choose a person")), *responsible_choices]
         use_html5_dates(self)
+        # each row's inputs carry their own accessible name (the table header alone is not one)
+        index = (self.prefix or "").rsplit("-", 1)[-1]
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", f"{field.label} {int(index) + 1}" if index.isdigit() else str(field.label))
 
 
 class BaseMilestoneFormSet(forms.BaseFormSet):

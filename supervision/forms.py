@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from orderdesk.pages import person_choices
 from orderdesk.roles import Role
 from supervision.models import CheckItem
 
@@ -50,6 +51,7 @@ class KpiFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assistant"].queryset = assistants()
+        person_choices(self.fields["assistant"])
 
 
 class PeriodicCheckForm(forms.Form):
@@ -63,6 +65,7 @@ class PeriodicCheckForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assistant"].queryset = assistants()
+        person_choices(self.fields["assistant"])
 
 
 class CheckOutcomeForm(forms.Form):
@@ -81,6 +84,10 @@ class AuditFilterForm(forms.Form):
                                   empty_label=_("Everyone"))
     start = forms.DateField(label=_("From"), required=False, widget=DateInput)
     end = forms.DateField(label=_("To"), required=False, widget=DateInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        person_choices(self.fields["user"])
 
     def clean(self):
         data = super().clean()

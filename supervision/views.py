@@ -4,6 +4,8 @@ outside the caller's scope is a 404."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -234,8 +236,10 @@ def bar_chart(points: list[dict], keys: list[str], *, label_key: str, height: in
             value = p[k] or 0
             h = round(value / peak * plot)
             bars.append({"key": k, "value": value, "x": x0 + j * bar, "y": height - h, "h": h,
-                         "cx": x0 + j * bar + bar // 2})
-        groups.append({"label": p[label_key], "x": left + i * group + group // 2, "bars": bars})
+                         "cx": x0 + j * bar + bar // 2, "missing": p[k] is None})
+        # a period with nothing to measure (every value None, e.g. a month without due orders) says so
+        empty = all(p[k] is None for k in keys)
+        groups.append({"label": p[label_key], "x": left + i * group + group // 2, "bars": bars, "empty": empty})
     return {"groups": groups, "width": max(width, left + len(points) * group), "height": height, "peak": peak,
             "bar": bar - 2, "left": left, "mid": height - plot // 2, "half": round(peak / 2, 1)}
 
@@ -265,6 +269,25 @@ def _pct(value):
     return None if value is None else round(value * 100, 1)
 
 
+def _periods(start: str, end: str, unit: str, measured: dict) -> list[str]:
+    """Every month (or week) of the period, those without data included, so the chart can say "no data"
+    for them instead of leaving a silent gap."""
+    first, last = datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)
+    if unit == "month":
+        current = first.replace(day=1)
+    else:
+        current = first - datetime.timedelta(days=first.weekday())
+    periods = []
+    while current <= last and len(periods) < 600:
+        periods.append(current.isoformat())
+        if unit == "month":
+            current = (current.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        else:
+            current += datetime.timedelta(days=7)
+    # a bucket the selector reports that the walk missed (another week convention) still shows
+    return sorted(set(periods) | set(measured))
+
+
 @login_required
 def kpi_page(request):
     _require(request.user, "kpi.view")
@@ -273,11 +296,16 @@ def kpi_page(request):
     if not roles.may(request.user, "kpi.view_all"):
         form.fields.pop("assistant")
     if errors:
-        problems = [f"{k}: {m}" for k, msgs in errors.items() for m in (msgs if isinstance(msgs, list) else [msgs])]
+        # each problem under the field's label, never its code name
+        labels = {name: str(field.label) for name, field in forms.KpiFilterForm.base_fields.items()}
+        problems = [_("%(field)s: %(error)s") % {"field": labels.get(k, k), "error": m} if k in labels else str(m)
+                    for k, msgs in errors.items() for m in (msgs if isinstance(msgs, list) else [msgs])]
         return render(request, "supervision/kpis.html", {"form": form, "problems": problems}, status=400)
-    points = [{"period": p["period"][:7] if data["series_unit"] == "month" else p["period"][5:],
-               "accuracy": _pct(p["accuracy_rate"]), "on_time": _pct(p["on_time_delivery_rate"])}
-              for p in data["series"]]
+    measured = {p["period"]: p for p in data["series"]}
+    points = [{"period": period[:7] if data["series_unit"] == "month" else period[5:],
+               "accuracy": _pct(measured.get(period, {}).get("accuracy_rate")),
+               "on_time": _pct(measured.get(period, {}).get("on_time_delivery_rate"))}
+              for period in _periods(data["start"], data["end"], data["series_unit"], measured)]
     return render(request, "supervision/kpis.html", {
         "form": form, "kpi": data, "definitions": kpi_reads.KPI_DEFINITIONS,
         "chart_svg": bar_chart(points, ["accuracy", "on_time"], label_key="period") if points else None,
@@ -437,6 +465,8 @@ def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
                 "after": labels.get(after, after)}
     if name == "lines":  # `lines` is the reverse relation (no verbose_name): the edit of an order's lines
         return {"name": _("lines"), "before": before, "after": after}
+    if name == "reassignment_reason":  # recorded with a reassignment (orders.services.reassign_order)
+        return {"name": _("reason for the reassignment"), "before": before, "after": after}
     try:
         label = getattr(Order._meta.get_field(name), "verbose_name", name)
     except FieldDoesNotExist:

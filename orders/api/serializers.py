@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -194,7 +194,7 @@ class TransitionUploadSerializer(TransitionInputSerializer):
     receipt_scan = serializers.FileField(help_text=_("accept (multipart)"))
 
 
-HISTORY_KINDS = [("transition", _("Transition")), ("change", _("Change"))]
+HISTORY_KINDS = [("transition", _("Transition")), ("change", pgettext_lazy("history entry kind", "Change"))]
 
 
 class HistoryEntrySerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +30,8 @@ from orders.models import Order, State
 def _field_label(name: str) -> str:
     if name == "lines":
         return _("lines")
+    if name == "reassignment_reason":
+        return _("reason for the reassignment")
     try:
         return str(Order._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:
@@ -117,11 +119,16 @@ def _timeline_extras(order: Order, user, entries: list) -> None:
 
 
 def _transition_buttons(order: Order, user, *, failed: str | None = None, posted=None) -> list[dict]:
+    from orders.models import TRANSITION_METHODS
+
     buttons = []
     for item in services.available_transitions(user=user, order=order):
         if not item["allowed"]:
             continue
         name = item["name"]
+        spec = getattr(order, TRANSITION_METHODS[name])._django_fsm.get_transition(order.state)
+        if any(cond.conflict and not cond(order) for cond in spec.conditions):
+            continue  # pressing it could only answer 409 (a submitted order's "submit")
         entry = lifecycle.TRANSITIONS[name]
         form = page_transition_form(name, data=posted if name == failed else None)
         form.initial.update(lifecycle.initial(name, order))
@@ -157,6 +164,8 @@ def _desk_context(order: Order, user, forms: dict) -> dict:
         if sees["escalations"] else [],
         "sales_side": sales_side,
         "may_edit": order.state == State.RECEIVED and roles.may(user, "order.edit", order),
+        "may_withdraw": order.state == State.RECEIVED and order.is_submitted
+        and roles.may(user, "order.withdraw", order),
         "may_communicate": roles.may(user, "communication.log", order),
         "may_clarify": may_clarify and order.state == State.RECEIVED,
         "may_resolve_clarification": may_clarify,
@@ -168,17 +177,35 @@ def _desk_context(order: Order, user, forms: dict) -> dict:
         "resolution_form": ResolutionForm(auto_id=False),
         "resolution_errors": forms.get("resolution_errors") or {},
     }
+    if order.state not in (State.SETTLED, State.CANCELLED) and roles.may(user, "order.reassign", order):
+        from orders.forms import ReassignForm
+
+        context["reassign_form"] = forms.get("reassign") or ReassignForm(exclude=order.assistant_id)
     return context
 
 
-def detail_context(request, order: Order, *, failed: str | None = None, forms: dict | None = None) -> dict:
+def mark_superseded(signoffs: list) -> list:
+    """Mark each joint-review objection a later approval of the same department replaced
+    (``superseded_by``: that approval), so the panel greys it out instead of showing it beside the approval."""
+    ordered = sorted(signoffs, key=lambda s: (s.created_at, s.pk))
+    for index, signoff in enumerate(ordered):
+        signoff.superseded_by = None
+        if signoff.decision != "approve":
+            signoff.superseded_by = next(
+                (later for later in ordered[index + 1:]
+                 if later.department == signoff.department and later.decision == "approve"), None)
+    return signoffs
+
+
+def detail_context(request, order: Order, *, failed: str | None = None, forms: dict | None = None,
+                   posted=None) -> dict:
     """The order page: the order, its lines and timeline, the caller's transition buttons and desk, and the
     panels the departments registered (:mod:`orders.panels`), each with what its template reads."""
     user = request.user
     forms = forms or {}
     visibility = visibility_context(user)
     sees = visibility["sees"]
-    signoffs = list(order.signoffs.select_related("user"))
+    signoffs = mark_superseded(list(order.signoffs.select_related("user")))
     return {
         "order": order,
         "lines": list(order.lines.all()),
@@ -188,7 +215,8 @@ def detail_context(request, order: Order, *, failed: str | None = None, forms: d
         "joint_review": order.requires_joint_review or bool(signoffs),
         "clarifications": list(order.clarifications.select_related("raised_by")) if sees["clarifications"] else [],
         **_desk_context(order, user, forms),
-        "transitions": _transition_buttons(order, user, failed=failed, posted=request.POST if failed else None),
+        "transitions": _transition_buttons(
+            order, user, failed=failed, posted=(posted if posted is not None else request.POST) if failed else None),
         "read_only": roles.is_read_only(user),
         "today": timezone.localdate(),
         **panels.page_context(order=order, user=user, forms=forms),
@@ -249,9 +277,25 @@ def get_order(user, pk) -> Order:
         raise Http404 from None
 
 
+FAILURE_KEY = "transition_failure:{}"
+
+
+class SeeOther(HttpResponseRedirect):
+    status_code = 303
+
+
 @login_required
 def order_detail(request, pk: int):
     order = get_order(request.user, pk)
+    # a failed transition redirected here (post/redirect/get): show its errors and what was typed, once
+    failure = request.session.pop(FAILURE_KEY.format(order.pk), None)
+    if failure:
+        posted = QueryDict(mutable=True)
+        for key, values in failure.get("posted", {}).items():
+            posted.setlist(key, values)
+        context = detail_context(request, order, failed=failure["name"], posted=posted)
+        context["failure"] = failure
+        return render(request, "orders/order_detail.html", context)
     return render(request, "orders/order_detail.html", detail_context(request, order))
 
 
@@ -287,13 +331,66 @@ def order_transition(request, pk: int, name: str):
         return render(request, "403.html", {"exception": str(exc.detail)}, status=403)
     except ServiceError as exc:  # Conflict (409), ConditionsUnmet and InvalidInput (400)
         order = get_order(request.user, pk)
-        status = 409 if isinstance(exc, Conflict) else 400
-        context = detail_context(request, order, failed=name)
-        context["failure"] = {
-            "label": lifecycle.label(name),
+        # post/redirect/get: the order page shows the errors once, and a reload never posts again
+        request.session[FAILURE_KEY.format(order.pk)] = {
+            "name": name,
+            "label": str(lifecycle.label(name)),
             "detail": str(exc.detail),
-            "problems": [] if isinstance(exc, Conflict) else _problems(exc, name),
+            "status": 409 if isinstance(exc, Conflict) else 400,
+            "problems": [] if isinstance(exc, Conflict) else [str(p) for p in _problems(exc, name)],
+            # what was typed, to fill the form again (files are not kept)
+            "posted": {key: request.POST.getlist(key)[:5] for key in list(request.POST)[:30]
+                       if key != "csrfmiddlewaretoken"},
         }
-        return render(request, "orders/order_detail.html", context, status=status)
+        return SeeOther(order.get_absolute_url())
     messages.success(request, lifecycle.done_message(name, order))
     return redirect(order)
+
+
+@login_required
+@require_POST
+def withdraw_submission(request, pk: int):
+    """The order's assistant takes back a submission the manager has not reviewed yet."""
+    try:
+        order = services.withdraw_submission(user=request.user, order_id=pk)
+    except NotFound:
+        raise Http404 from None
+    except Forbidden as exc:
+        return render(request, "403.html", {"exception": str(exc.detail)}, status=403)
+    except Conflict as exc:
+        messages.error(request, str(exc.detail))
+        return SeeOther(get_order(request.user, pk).get_absolute_url())
+    messages.success(request, _("The submission of %(number)s was withdrawn; the order is back on your desk.")
+                     % {"number": order.number})
+    return redirect(order)
+
+
+@login_required
+@require_POST
+def reassign(request, pk: int):
+    """A sales manager gives the order to another assistant (with a reason; both assistants are told)."""
+    from orders.forms import ReassignForm
+
+    order = get_order(request.user, pk)
+    if not roles.may(request.user, "order.reassign", order):
+        return render(request, "403.html", {"exception": _("Only a sales manager reassigns an order.")},
+                      status=403)
+    form = ReassignForm(request.POST, exclude=order.assistant_id)
+    if form.is_valid():
+        try:
+            order = services.reassign_order(user=request.user, order_id=order.pk,
+                                            assistant=form.cleaned_data["assistant"],
+                                            reason=form.cleaned_data["reason"])
+        except NotFound:
+            raise Http404 from None
+        except ServiceError as exc:
+            for field, problems in (exc.errors or {}).items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, str(problem))
+        else:
+            messages.success(request, _("%(number)s now belongs to %(name)s.")
+                             % {"number": order.number, "name": who(order.assistant)})
+            return redirect(order)
+    context = detail_context(request, order, forms={"reassign": form})
+    context["desk_error"] = _("Please correct the errors below; nothing was saved.")
+    return render(request, "orders/order_detail.html", context, status=400)

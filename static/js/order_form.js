@@ -14,6 +14,9 @@
     body.querySelectorAll("tr.line-row").forEach(function (row) {
       var q = parseFloat(field(row, "quantity").value), p = parseFloat(field(row, "unit_price").value);
       var cell = row.querySelector(".line-total");
+      var removed = field(row, "DELETE");
+      row.classList.toggle("removed", !!(removed && removed.checked));
+      if (removed && removed.checked) { cell.textContent = "\u2014"; return; }
       if (!isNaN(q) && !isNaN(p)) { cell.textContent = fmt.format(q * p); sum += q * p; any = true; }
       else { cell.textContent = "\u2014"; }
     });
@@ -94,6 +97,9 @@
     input.setAttribute("aria-label", texts.search);
     input.setAttribute("data-picker-for", select.name);
     select.parentNode.insertBefore(input, select);
+    var status = document.createElement("span");
+    status.className = "picker-status"; status.setAttribute("role", "status"); status.hidden = true;
+    select.parentNode.insertBefore(status, select.nextSibling);
     var timer = null;
     input.addEventListener("input", function () {
       clearTimeout(timer);
@@ -122,6 +128,9 @@
               select.dispatchEvent(new Event("change", {bubbles: true}));
             }
             input.title = items.length ? "" : texts.none;
+            // a visible "nothing found" (announced too), not only a tooltip
+            status.textContent = items.length ? "" : texts.none;
+            status.hidden = !!items.length;
           })
           .catch(function () {});
       }, 200);

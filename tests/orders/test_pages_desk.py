@@ -36,9 +36,10 @@ def test_checklist_shows_each_submit_condition_and_an_open_clarification_blocks(
     html = client.get(detail(order)).content.decode()
     assert 'data-code="open_clarification" data-ok="0"' in html
     clar = Clarification.objects.get(order=order)
-    # submit is refused while it is open
+    # submit is refused while it is open (redirect-after-post: the order page shows why, once)
     response = client.post(reverse("orders:transition", args=[order.pk, "submit"]))
-    assert response.status_code == 400
+    assert response.status_code == 303 and response["Location"] == detail(order)
+    assert 'id="transition-failure"' in client.get(detail(order)).content.decode()
     response = client.post(reverse("orders:clarification_resolve", args=[order.pk, clar.pk]), {"resolution": "Blue"})
     assert response.status_code == 302
     clar.refresh_from_db()
@@ -253,7 +254,8 @@ def test_accept_refuses_a_scan_that_is_no_pdf_or_image(client, sales_assistant, 
     response = client.post(reverse("orders:transition", args=[order.pk, "accept"]), {
         "signed_by": "Mr. Wang", "signed_on": factories.today().isoformat(), "receipt_scan": SimpleUploadedFile(name, content),
     })
-    assert response.status_code == 400
+    assert response.status_code == 303
+    assert 'id="transition-failure"' in client.get(detail(order)).content.decode()
     order.refresh_from_db()
     assert order.state == State.SHIPPED and not order.receipt_scan
 
@@ -284,6 +286,6 @@ def test_accept_refuses_a_scan_over_10_mb(client, sales_assistant, monkeypatch):
         "signed_by": "Mr. Wang", "signed_on": factories.today().isoformat(),
         "receipt_scan": SimpleUploadedFile("receipt.pdf", b"%PDF" + b"0" * 2048),
     })
-    assert response.status_code == 400
+    assert response.status_code == 303
     order.refresh_from_db()
     assert order.state == State.SHIPPED
