@@ -1,7 +1,6 @@
 """Reads of production, scoped through the orders the caller may see; capable-to-promise."""
 
 import datetime
-
 from decimal import Decimal
 
 from django.db.models import Exists, Max, Min, OuterRef, Q, Sum
