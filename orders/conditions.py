@@ -219,7 +219,7 @@ def production_complete(order) -> bool:
     return latest is not None and latest.percent_complete >= 100
 
 
-@condition("rework_not_reported", _("Rework was ordered: a new progress report of 100% is needed after it."))
+@condition("rework_not_reported", _("Rework was ordered: a new progress report (complete, 100 percent) is needed after it."))
 def rework_reported(order) -> bool:
     """A rework (a rejected delivery, or a quality issue's disposition) needs a report of 100 % after it."""
     since = order.production_issues.filter(kind="quality", disposition="rework").aggregate(m=Max("opened_at"))["m"]
