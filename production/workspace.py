@@ -187,7 +187,7 @@ def plan(request, pk: int):
     user = request.user
     order = _order(user, pk)
     if not (roles.may(user, "production.workspace", order) or roles.may(user, "plan.manage", order)):
-        raise Http404
+        raise PermissionDenied  # the order is in scope (else 404 above); the role may not
     if request.method != "POST":
         return render(request, "production/plan.html", _plan_context(request, order))
     forms = {"plan": PlanForm(request.POST), "milestones": MilestoneFormSet(request.POST)}
