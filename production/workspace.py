@@ -78,8 +78,9 @@ def _require(user, action: str) -> None:
 
 
 def _csv(filename: str, header, rows) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(exports.csv_stream([str(h) for h in header], rows),
-                                     content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        exports.csv_stream([str(h) for h in header], rows), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -90,16 +91,27 @@ def _calendar(start: datetime.date, weeks: int = CALENDAR_WEEKS, workshops_list=
     grid = selectors.calendar(workshops_list=workshops_list, start=start, end=end)
     rows = [{"workshop": w, "weeks": grid[w.pk]} for w in workshops_list]
     mondays = [cell["week"] for cell in rows[0]["weeks"]] if rows else []
-    return {"rows": rows, "weeks": mondays, "start": start,
-            "prev": start - datetime.timedelta(weeks=weeks), "next": start + datetime.timedelta(weeks=weeks)}
+    return {
+        "rows": rows,
+        "weeks": mondays,
+        "start": start,
+        "prev": start - datetime.timedelta(weeks=weeks),
+        "next": start + datetime.timedelta(weeks=weeks),
+    }
 
 
 def _calendar_csv(cal) -> StreamingHttpResponse:
     header = [_("Workshop"), _("Week"), _("Planned"), _("Capacity"), _("Orders")]
     rows = (
-        [row["workshop"].name, cell["week"], cell["planned"], cell["capacity"],
-         " ".join(o["number"] for o in cell["orders"])]
-        for row in cal["rows"] for cell in row["weeks"]
+        [
+            row["workshop"].name,
+            cell["week"],
+            cell["planned"],
+            cell["capacity"],
+            " ".join(o["number"] for o in cell["orders"]),
+        ]
+        for row in cal["rows"]
+        for cell in row["weeks"]
     )
     return _csv(f"production-calendar-{cal['start']}.csv", header, rows)
 
@@ -124,10 +136,16 @@ def workspace(request):
     ]
     for item in lists:
         item["rows"] = [(o, [c[2](o) for c in columns]) for o in item["orders"]]
-    return render(request, "production/workspace.html", {
-        "lists": lists, "columns": [c[0] for c in columns], "calendar": _calendar(start),
-        "may_plan": roles.may(user, "plan.manage"),
-    })
+    return render(
+        request,
+        "production/workspace.html",
+        {
+            "lists": lists,
+            "columns": [c[0] for c in columns],
+            "calendar": _calendar(start),
+            "may_plan": roles.may(user, "plan.manage"),
+        },
+    )
 
 
 # --- the plan editor -------------------------------------------------------------------------------------
@@ -149,7 +167,9 @@ def _plan_context(request, order, *, forms: dict | None = None, error=None) -> d
     workshops_list = list(selectors.workshops())
     shown = [w for w in workshops_list if workshop is None or w.pk == workshop.pk] or workshops_list
     ctx = {
-        "order": order, "plan": plan, "milestones": milestones,
+        "order": order,
+        "plan": plan,
+        "milestones": milestones,
         "handover": selectors.visible_handovers(user).filter(order=order).first(),
         "preparations": list(order.preparation_tasks.select_related("owner", "ready_by")),
         "issues": list(order.production_issues.select_related("owner")),
@@ -166,12 +186,15 @@ def _plan_context(request, order, *, forms: dict | None = None, error=None) -> d
     for task in ctx["preparations"]:
         task.may_ready = services.may_mark_ready(user, task)
     if ctx["may_plan"]:
-        ctx["plan_form"] = forms.get("plan") or PlanForm(initial={
-            "workshop": workshop.pk if workshop else None, "start_date": plan.start_date if plan else None})
-        ctx["milestone_formset"] = forms.get("milestones") or MilestoneFormSet(initial=[
-            {"name": m.name, "due_date": m.due_date, "responsible": m.responsible_id, "quantity": m.quantity}
-            for m in milestones
-        ])
+        ctx["plan_form"] = forms.get("plan") or PlanForm(
+            initial={"workshop": workshop.pk if workshop else None, "start_date": plan.start_date if plan else None}
+        )
+        ctx["milestone_formset"] = forms.get("milestones") or MilestoneFormSet(
+            initial=[
+                {"name": m.name, "due_date": m.due_date, "responsible": m.responsible_id, "quantity": m.quantity}
+                for m in milestones
+            ]
+        )
     if ctx["may_move"]:
         ctx["move_form"] = forms.get("move") or MoveForm()
     if ctx["may_prepare"]:
@@ -193,9 +216,13 @@ def plan(request, pk: int):
     forms = {"plan": PlanForm(request.POST), "milestones": MilestoneFormSet(request.POST)}
 
     def call():
-        services.create_plan(user=user, order_id=order.pk, workshop=forms["plan"].cleaned_data["workshop"],
-                             milestones=forms["milestones"].milestones(),
-                             start_date=forms["plan"].cleaned_data.get("start_date"))
+        services.create_plan(
+            user=user,
+            order_id=order.pk,
+            workshop=forms["plan"].cleaned_data["workshop"],
+            milestones=forms["milestones"].milestones(),
+            start_date=forms["plan"].cleaned_data.get("start_date"),
+        )
         return _("The production plan was saved.")
 
     return _write(request, order, forms, call, check=lambda: services.check_plan(user, order))
@@ -226,8 +253,9 @@ def _write(request, order, forms: dict, call, *, check, back=None):
 
 
 def _failed(request, order, forms, detail, status):
-    return render(request, "production/plan.html", _plan_context(request, order, forms=forms, error=str(detail)),
-                  status=status)
+    return render(
+        request, "production/plan.html", _plan_context(request, order, forms=forms, error=str(detail)), status=status
+    )
 
 
 @login_required
@@ -254,8 +282,14 @@ def preparation_add(request, pk: int):
 
     def call():
         data = forms["preparation"].cleaned_data
-        services.add_preparation(user=user, order_id=order.pk, kind=data["kind"], description=data["description"],
-                                 owner=forms["preparation"].owner_user(), due_date=data["due_date"])
+        services.add_preparation(
+            user=user,
+            order_id=order.pk,
+            kind=data["kind"],
+            description=data["description"],
+            owner=forms["preparation"].owner_user(),
+            due_date=data["due_date"],
+        )
         return _("The preparation task was added.")
 
     return _write(request, order, forms, call, check=lambda: services.check_preparation(user, order))
@@ -265,8 +299,11 @@ def preparation_add(request, pk: int):
 @require_POST
 def preparation_ready(request, task_id: int):
     user = request.user
-    task = PreparationTask.objects.filter(pk=task_id, order__in=selectors.visible_orders(user)).select_related(
-        "order").first()
+    task = (
+        PreparationTask.objects.filter(pk=task_id, order__in=selectors.visible_orders(user))
+        .select_related("order")
+        .first()
+    )
     if task is None:
         raise Http404
     back = request.POST.get("next") == "my" and reverse("production:my") or None
@@ -288,9 +325,13 @@ def schedule(request, pk: int):
 
     def call():
         data = forms["schedule"].cleaned_data
-        order_services.run_transition(user=user, order_id=order.pk, name="schedule", comment=data["comment"],
-                                      data={"acknowledge_capacity": data["acknowledge_capacity"],
-                                            "acknowledge_delay": data["acknowledge_delay"]})
+        order_services.run_transition(
+            user=user,
+            order_id=order.pk,
+            name="schedule",
+            comment=data["comment"],
+            data={"acknowledge_capacity": data["acknowledge_capacity"], "acknowledge_delay": data["acknowledge_delay"]},
+        )
         return _("The order is scheduled.")
 
     return _write(request, order, forms, call, check=lambda: None)
@@ -301,8 +342,7 @@ def _my_context(request, *, forms: dict | None = None, error=None) -> dict:
     user = request.user
     forms = forms or {}
     milestones = list(selectors.visible_milestones(user, mine=True, open_only=True).order_by("due_date", "id"))
-    done = list(selectors.visible_milestones(user, mine=True).filter(done_at__isnull=False)
-                .order_by("-done_at")[:20])
+    done = list(selectors.visible_milestones(user, mine=True).filter(done_at__isnull=False).order_by("-done_at")[:20])
     tasks = list(selectors.visible_preparations(user).filter(owner=user, ready_at__isnull=True))
     for m in milestones:
         m.report_form = forms.get(f"report-{m.pk}") or ReportForm(milestone_id=m.pk)
@@ -311,12 +351,14 @@ def _my_context(request, *, forms: dict | None = None, error=None) -> dict:
         m.may_complete = services.may_complete_milestone(user, m)
     for task in tasks:
         task.may_ready = services.may_mark_ready(user, task)
-    return {"milestones": milestones, "done": done, "tasks": tasks, "error": error,
-            "today": timezone.localdate()}
+    return {"milestones": milestones, "done": done, "tasks": tasks, "error": error, "today": timezone.localdate()}
 
 
 MY_COLUMNS = (
-    gettext_lazy("Order"), gettext_lazy("Milestone"), gettext_lazy("Due date"), gettext_lazy("Quantity"),
+    gettext_lazy("Order"),
+    gettext_lazy("Milestone"),
+    gettext_lazy("Due date"),
+    gettext_lazy("Quantity"),
     gettext_lazy("Done"),
 )
 
@@ -326,8 +368,10 @@ def my(request):
     user = request.user
     _require(user, "production.my")
     if request.GET.get("export") == "csv":
-        rows = ([m.plan.order.number, m.name, m.due_date, m.quantity, m.done_at and timezone.localtime(m.done_at)]
-                for m in selectors.visible_milestones(user, mine=True).order_by("due_date", "id"))
+        rows = (
+            [m.plan.order.number, m.name, m.due_date, m.quantity, m.done_at and timezone.localtime(m.done_at)]
+            for m in selectors.visible_milestones(user, mine=True).order_by("due_date", "id")
+        )
         return _csv("my-milestones.csv", MY_COLUMNS, rows)
     return render(request, "production/my.html", _my_context(request))
 
@@ -343,11 +387,16 @@ def _my_write(request, forms, call, check):
     try:
         check()
     except ServiceError as exc:
-        return render(request, "production/my.html", _my_context(request, forms=forms, error=str(exc.detail)),
-                      status=exc.status)
+        return render(
+            request, "production/my.html", _my_context(request, forms=forms, error=str(exc.detail)), status=exc.status
+        )
     if not all([f.is_valid() for f in forms.values()]):
-        return render(request, "production/my.html", _my_context(
-            request, forms=forms, error=_("Please correct the errors below; nothing was saved.")), status=400)
+        return render(
+            request,
+            "production/my.html",
+            _my_context(request, forms=forms, error=_("Please correct the errors below; nothing was saved.")),
+            status=400,
+        )
     try:
         message = call()
     except NotFound:
@@ -356,8 +405,12 @@ def _my_write(request, forms, call, check):
         problems = [str(exc.detail)]
         for _field, items in (exc.errors or {}).items():
             problems += [str(i.get("message", "") if isinstance(i, dict) else i) for i in items]
-        return render(request, "production/my.html", _my_context(request, forms=forms, error=" ".join(problems)),
-                      status=exc.status)
+        return render(
+            request,
+            "production/my.html",
+            _my_context(request, forms=forms, error=" ".join(problems)),
+            status=exc.status,
+        )
     messages.success(request, message)
     return redirect("production:my")
 
@@ -388,8 +441,12 @@ def milestone_report(request, milestone_id: int):
     def call():
         data = forms[key].cleaned_data
         report = services.report_progress(
-            user=user, milestone_id=milestone.pk, percent_complete=data.get("percent_complete"),
-            quantity_done=data.get("quantity_done"), note=data.get("note") or "", photo=data.get("photo"),
+            user=user,
+            milestone_id=milestone.pk,
+            percent_complete=data.get("percent_complete"),
+            quantity_done=data.get("quantity_done"),
+            note=data.get("note") or "",
+            photo=data.get("photo"),
         )
         return _("Progress of %(percent)s%% was reported.") % {"percent": report.percent_complete}
 
@@ -397,4 +454,3 @@ def milestone_report(request, milestone_id: int):
         services.check_progress(user, milestone.plan.order)
 
     return _my_write(request, forms, call, check)
-

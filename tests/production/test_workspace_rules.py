@@ -35,12 +35,24 @@ def producing_with_two(cast, *, quantities=(None, None), worker=None):
     """A producing order whose plan has two milestones: the worker's (or `worker`'s) and the supervisor's."""
     order = make_order("reviewed", cast=cast)
     promised = order.promised_delivery_date
-    factories.plan_order(order, cast, milestones=[
-        {"name": "cut", "due_date": days(3), "responsible": worker or cast.production_worker,
-         "quantity": quantities[0]},
-        {"name": "assemble", "due_date": promised - datetime.timedelta(days=2),
-         "responsible": cast.production_supervisor, "quantity": quantities[1]},
-    ])
+    factories.plan_order(
+        order,
+        cast,
+        milestones=[
+            {
+                "name": "cut",
+                "due_date": days(3),
+                "responsible": worker or cast.production_worker,
+                "quantity": quantities[0],
+            },
+            {
+                "name": "assemble",
+                "due_date": promised - datetime.timedelta(days=2),
+                "responsible": cast.production_supervisor,
+                "quantity": quantities[1],
+            },
+        ],
+    )
     factories.run(order, "schedule", cast.production_supervisor)
     factories.make_ready(order, cast)
     factories.run(order, "start_production", cast.production_supervisor)
@@ -111,10 +123,16 @@ def test_progress_against_a_milestone_with_a_photo_via_multipart(cast, api_clien
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = worker.post("/api/v1/production/progress/", {
-        "milestone": first.pk, "quantity_done": "4", "note": "cut",
-        "photo": SimpleUploadedFile("../../evil.html", png, content_type="image/png"),
-    }, format="multipart")
+    response = worker.post(
+        "/api/v1/production/progress/",
+        {
+            "milestone": first.pk,
+            "quantity_done": "4",
+            "note": "cut",
+            "photo": SimpleUploadedFile("../../evil.html", png, content_type="image/png"),
+        },
+        format="multipart",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["milestone"] == first.pk and body["quantity_done"] == "4.000" and body["percent_complete"] == 50
@@ -142,25 +160,40 @@ def test_bad_progress_reports_are_refused_and_nothing_is_written(cast, api_clien
     body = call(worker, "post", "/production/progress/", {"milestone": first.pk, "quantity_done": "3"}, expect=400)
     assert "quantity_done" in body["errors"]
     # a milestone of another order
-    body = call(worker, "post", "/production/progress/",
-                {"order": order.pk, "milestone": other_first.pk, "quantity_done": "1"}, expect=400)
+    body = call(
+        worker,
+        "post",
+        "/production/progress/",
+        {"order": order.pk, "milestone": other_first.pk, "quantity_done": "1"},
+        expect=400,
+    )
     assert "milestone" in body["errors"]
     # zero, negative, not a number
     for bad in ("0", "-1", "abc"):
         call(worker, "post", "/production/progress/", {"milestone": first.pk, "quantity_done": bad}, expect=400)
     # a quantity without a milestone; neither order nor milestone
-    call(worker, "post", "/production/progress/", {"order": order.pk, "percent_complete": 50, "quantity_done": "1"},
-         expect=400)
+    call(
+        worker,
+        "post",
+        "/production/progress/",
+        {"order": order.pk, "percent_complete": 50, "quantity_done": "1"},
+        expect=400,
+    )
     call(worker, "post", "/production/progress/", {"percent_complete": 50}, expect=400)
     # other users' milestones: 403; unknown: 404; a photo that is no image: 400
     call(worker, "post", "/production/progress/", {"milestone": second.pk, "percent_complete": 10}, expect=403)
     call(worker, "post", "/production/progress/", {"milestone": 999999, "percent_complete": 10}, expect=404)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = worker.post("/api/v1/production/progress/", {
-        "milestone": first.pk, "percent_complete": 10,
-        "photo": SimpleUploadedFile("x.png", b"<html>not an image</html>", content_type="image/png"),
-    }, format="multipart")
+    response = worker.post(
+        "/api/v1/production/progress/",
+        {
+            "milestone": first.pk,
+            "percent_complete": 10,
+            "photo": SimpleUploadedFile("x.png", b"<html>not an image</html>", content_type="image/png"),
+        },
+        format="multipart",
+    )
     assert response.status_code == 400 and "photo" in response.json()["errors"]
     assert ProgressReport.objects.count() == before
 
@@ -170,18 +203,46 @@ def test_bad_plans_and_tasks_are_refused(cast, api_client_for):
     supervisor = api_client_for(cast.production_supervisor)
     workshop = factories.WorkshopFactory()
     yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
-    base = {"order": order.pk, "workshop": workshop.pk,
-            "milestones": [{"name": "cut", "due_date": days(3).isoformat(), "responsible": cast.production_worker.pk}]}
+    base = {
+        "order": order.pk,
+        "workshop": workshop.pk,
+        "milestones": [{"name": "cut", "due_date": days(3).isoformat(), "responsible": cast.production_worker.pk}],
+    }
     call(supervisor, "post", "/production/plans/", {**base, "start_date": yesterday}, expect=400)
-    call(supervisor, "post", "/production/plans/", {**base, "milestones": [{**base["milestones"][0],
-                                                                            "quantity": "-1"}]}, expect=400)
+    call(
+        supervisor,
+        "post",
+        "/production/plans/",
+        {**base, "milestones": [{**base["milestones"][0], "quantity": "-1"}]},
+        expect=400,
+    )
     assert not hasattr(order, "production_plan") or not Milestone.objects.filter(plan__order=order).exists()
-    call(supervisor, "post", "/production/preparations/", {
-        "order": order.pk, "kind": "material", "description": "steel", "owner": cast.production_worker.pk,
-        "due_date": yesterday}, expect=400)
-    call(supervisor, "post", "/production/preparations/", {
-        "order": order.pk, "kind": "paint", "description": "steel", "owner": cast.production_worker.pk,
-        "due_date": days(2).isoformat()}, expect=400)
+    call(
+        supervisor,
+        "post",
+        "/production/preparations/",
+        {
+            "order": order.pk,
+            "kind": "material",
+            "description": "steel",
+            "owner": cast.production_worker.pk,
+            "due_date": yesterday,
+        },
+        expect=400,
+    )
+    call(
+        supervisor,
+        "post",
+        "/production/preparations/",
+        {
+            "order": order.pk,
+            "kind": "paint",
+            "description": "steel",
+            "owner": cast.production_worker.pk,
+            "due_date": days(2).isoformat(),
+        },
+        expect=400,
+    )
     assert not PreparationTask.objects.exists()
 
 
@@ -202,17 +263,30 @@ def test_capacity_conflict_and_its_acknowledgement(cast, api_client_for):
     assert second.state == State.REVIEWED
     # the load API shows the overloaded week once both count (the first is scheduled)
     supervisor = api_client_for(cast.production_supervisor)
-    load = call(supervisor, "get", f"/production/workshops/{workshop.pk}/load/",
-                {"start": timezone.localdate().isoformat(), "end": days(14).isoformat()}, expect=200)
+    load = call(
+        supervisor,
+        "get",
+        f"/production/workshops/{workshop.pk}/load/",
+        {"start": timezone.localdate().isoformat(), "end": days(14).isoformat()},
+        expect=200,
+    )
     assert load["weeks"][0]["planned"] == 1 and load["weeks"][0]["capacity"] == 1
     assert [o["id"] for o in load["weeks"][0]["orders"]] == [first.pk]
     # through the API, with a reason
-    body = call(supervisor, "post", f"/orders/{second.pk}/transitions/schedule/",
-                {"comment": "rush order, second shift", "acknowledge_capacity": True}, expect=200)
+    body = call(
+        supervisor,
+        "post",
+        f"/orders/{second.pk}/transitions/schedule/",
+        {"comment": "rush order, second shift", "acknowledge_capacity": True},
+        expect=200,
+    )
     assert body["state"] == "scheduled"
     plan = second.production_plan
     plan.refresh_from_db()
-    assert plan.capacity_reason == "rush order, second shift" and plan.capacity_acknowledged_by == cast.production_supervisor
+    assert (
+        plan.capacity_reason == "rush order, second shift"
+        and plan.capacity_acknowledged_by == cast.production_supervisor
+    )
     load = call(supervisor, "get", f"/production/workshops/{workshop.pk}/load/", expect=200)
     assert load["weeks"][0]["planned"] == 2 > load["weeks"][0]["capacity"]
 
@@ -220,12 +294,20 @@ def test_capacity_conflict_and_its_acknowledgement(cast, api_client_for):
 def test_a_week_of_more_capacity_removes_the_conflict(cast):
     workshop = factories.WorkshopFactory(capacity=1)
     first = make_order("reviewed", cast=cast)
-    factories.plan_order(first, cast, workshop=workshop,
-                         milestones=[{"name": "x", "due_date": days(2), "responsible": cast.production_worker}])
+    factories.plan_order(
+        first,
+        cast,
+        workshop=workshop,
+        milestones=[{"name": "x", "due_date": days(2), "responsible": cast.production_worker}],
+    )
     assert run_via_service(cast.production_supervisor, first.pk, "schedule").status == 200
     second = make_order("reviewed", cast=cast)
-    factories.plan_order(second, cast, workshop=workshop,
-                         milestones=[{"name": "y", "due_date": days(2), "responsible": cast.production_worker}])
+    factories.plan_order(
+        second,
+        cast,
+        workshop=workshop,
+        milestones=[{"name": "y", "due_date": days(2), "responsible": cast.production_worker}],
+    )
     assert run_via_service(cast.production_supervisor, second.pk, "schedule").unmet == ["capacity_exceeded"]
     for week in {selectors.monday(timezone.localdate()), selectors.monday(days(2))}:
         WorkshopWeek.objects.create(workshop=workshop, week=week, capacity=3, note="second shift")
@@ -236,10 +318,20 @@ def test_load_endpoint_bad_input(cast, api_client_for):
     workshop = factories.WorkshopFactory()
     client = api_client_for(cast.production_supervisor)
     call(client, "get", f"/production/workshops/{workshop.pk}/load/", {"start": "nope"}, expect=400)
-    call(client, "get", f"/production/workshops/{workshop.pk}/load/",
-         {"start": days(10).isoformat(), "end": days(1).isoformat()}, expect=400)
-    call(client, "get", f"/production/workshops/{workshop.pk}/load/",
-         {"start": days(0).isoformat(), "end": days(800).isoformat()}, expect=400)
+    call(
+        client,
+        "get",
+        f"/production/workshops/{workshop.pk}/load/",
+        {"start": days(10).isoformat(), "end": days(1).isoformat()},
+        expect=400,
+    )
+    call(
+        client,
+        "get",
+        f"/production/workshops/{workshop.pk}/load/",
+        {"start": days(0).isoformat(), "end": days(800).isoformat()},
+        expect=400,
+    )
     call(client, "get", "/production/workshops/999999/load/", expect=404)
 
 
@@ -249,9 +341,19 @@ def test_readiness_means_all_tasks_of_a_kind_are_ready(cast, api_client_for):
     factories.make_ready(order, cast)  # the two flags say ready ...
     supervisor = api_client_for(cast.production_supervisor)
     worker = api_client_for(cast.production_worker)
-    task = call(supervisor, "post", "/production/preparations/", {
-        "order": order.pk, "kind": "material", "description": "steel sheet", "owner": cast.production_worker.pk,
-        "due_date": days(2).isoformat()}, expect=201)
+    task = call(
+        supervisor,
+        "post",
+        "/production/preparations/",
+        {
+            "order": order.pk,
+            "kind": "material",
+            "description": "steel sheet",
+            "owner": cast.production_worker.pk,
+            "due_date": days(2).isoformat(),
+        },
+        expect=201,
+    )
     assert Notification.objects.filter(user=cast.production_worker, kind="preparation_assigned").exists()
     # ... but a material task is open: materials are not ready
     outcome = run_via_service(cast.production_supervisor, order.pk, "start_production")
@@ -268,8 +370,14 @@ def test_readiness_means_all_tasks_of_a_kind_are_ready(cast, api_client_for):
 def test_equipment_tasks_gate_equipment_only(cast):
     order = make_order("scheduled", cast=cast)
     factories.make_ready(order, cast)
-    task = services.add_preparation(user=cast.production_supervisor, order_id=order.pk, kind="equipment",
-                                    description="fixture", owner=cast.production_worker, due_date=days(1))
+    task = services.add_preparation(
+        user=cast.production_supervisor,
+        order_id=order.pk,
+        kind="equipment",
+        description="fixture",
+        owner=cast.production_worker,
+        due_date=days(1),
+    )
     assert run_via_service(cast.production_supervisor, order.pk, "start_production").unmet == ["equipment_not_ready"]
     services.mark_preparation_ready(user=cast.production_supervisor, task_id=task.pk)
     assert order.production_plan.__class__.objects.get(order=order).equipment_ready is True
@@ -292,8 +400,14 @@ def test_issue_values_are_checked(cast):
 
 def test_a_rework_disposition_needs_a_new_report_before_shipping(cast):
     order = make_order("producing", ready_for="ship", cast=cast)
-    issue = services.open_issue(user=cast.production_worker, order_id=order.pk, kind="quality",
-                                description="burrs", disposition="rework", owner=cast.production_supervisor)
+    issue = services.open_issue(
+        user=cast.production_worker,
+        order_id=order.pk,
+        kind="quality",
+        description="burrs",
+        disposition="rework",
+        owner=cast.production_supervisor,
+    )
     assert Notification.objects.filter(user=cast.production_supervisor, kind="issue_opened").exists()
     services.resolve_issue(user=cast.production_supervisor, issue_id=issue.pk, resolution="deburred")
     assert run_via_service(cast.logistics_specialist, order.pk, "ship").unmet == ["rework_not_reported"]
@@ -305,8 +419,7 @@ def test_a_rework_disposition_needs_a_new_report_before_shipping(cast):
 def test_scrap_and_concession_do_not_ask_for_rework(cast, disposition):
     order = make_order("producing", ready_for="ship", cast=cast)
     issue = services.open_issue(user=cast.production_worker, order_id=order.pk, kind="quality", description="dent")
-    services.resolve_issue(user=cast.production_supervisor, issue_id=issue.pk, resolution="ok",
-                           disposition=disposition)
+    services.resolve_issue(user=cast.production_supervisor, issue_id=issue.pk, resolution="ok", disposition=disposition)
     issue.refresh_from_db()
     assert issue.disposition == disposition
     assert run_via_service(cast.logistics_specialist, order.pk, "ship").status == 200
@@ -317,9 +430,19 @@ def test_the_customer_message_is_reviewed_before_it_is_sent(cast, api_client_for
     order = make_order("producing", cast=cast, customer=customer)
     worker, owner = api_client_for(cast.production_worker), api_client_for(cast.owner)
     with django_capture_on_commit_callbacks(execute=True):
-        issue = call(worker, "post", "/production/issues/", {
-            "order": order.pk, "kind": "delay", "description": "casting supplier late (internal)",
-            "expected_date": days(30).isoformat(), "owner": cast.production_supervisor.pk}, expect=201)
+        issue = call(
+            worker,
+            "post",
+            "/production/issues/",
+            {
+                "order": order.pk,
+                "kind": "delay",
+                "description": "casting supplier late (internal)",
+                "expected_date": days(30).isoformat(),
+                "owner": cast.production_supervisor.pk,
+            },
+            expect=201,
+        )
     assert issue["message_state"] == "draft" and days(30).isoformat() in issue["customer_message"]
     assert "internal" not in issue["customer_message"]  # drafted for the customer, in English (their language)
     assert "delayed" in issue["customer_message"]
@@ -330,8 +453,13 @@ def test_the_customer_message_is_reviewed_before_it_is_sent(cast, api_client_for
     other = api_client_for(factories.user_with_role("sales_assistant", "sales_assistant2"))
     call(other, "post", f"/production/issues/{issue['id']}/send-message/", {}, expect=404)
     call(owner, "post", f"/production/issues/{issue['id']}/customer-message/", {"customer_message": " "}, expect=400)
-    body = call(owner, "post", f"/production/issues/{issue['id']}/customer-message/",
-                {"customer_message": "We are one week late, sorry."}, expect=200)
+    body = call(
+        owner,
+        "post",
+        f"/production/issues/{issue['id']}/customer-message/",
+        {"customer_message": "We are one week late, sorry."},
+        expect=200,
+    )
     assert body["message_state"] == "draft"
     # nothing reaches the tracking page before sending
     assert "We are one week late" not in factories_track(order)
@@ -347,9 +475,9 @@ def test_the_customer_message_is_reviewed_before_it_is_sent(cast, api_client_for
 
 
 def factories_track(order) -> str:
-    from django.test import Client
-
     from urllib.parse import urlsplit
+
+    from django.test import Client
 
     response = Client().get(urlsplit(order.tracking_url).path, secure=True)
     assert response.status_code == 200
@@ -358,8 +486,13 @@ def factories_track(order) -> str:
 
 def test_a_quality_message_is_drafted_in_chinese_by_disposition(cast):
     order = make_order("producing", cast=cast, customer=factories.CustomerFactory(language="zh-hans"))
-    issue = services.open_issue(user=cast.production_worker, order_id=order.pk, kind="quality",
-                                description="weld porosity", disposition="rework")
+    issue = services.open_issue(
+        user=cast.production_worker,
+        order_id=order.pk,
+        kind="quality",
+        description="weld porosity",
+        disposition="rework",
+    )
     assert "weld" not in issue.customer_message and any("\u4e00" <= ch <= "\u9fff" for ch in issue.customer_message)
 
 
@@ -368,18 +501,33 @@ def test_hand_over_and_move_with_a_reason(cast, api_client_for):
     order = make_order("reviewed", cast=cast)
     w1, w2 = factories.WorkshopFactory(), factories.WorkshopFactory()
     owner, supervisor = api_client_for(cast.owner), api_client_for(cast.production_supervisor)
-    call(api_client_for(cast.production_worker), "post", "/production/handovers/",
-         {"order": order.pk, "workshop": w1.pk, "note": "x"}, expect=403)
-    body = call(owner, "post", "/production/handovers/", {"order": order.pk, "workshop": w1.pk,
-                                                          "note": "key customer: first"}, expect=201)
+    call(
+        api_client_for(cast.production_worker),
+        "post",
+        "/production/handovers/",
+        {"order": order.pk, "workshop": w1.pk, "note": "x"},
+        expect=403,
+    )
+    body = call(
+        owner,
+        "post",
+        "/production/handovers/",
+        {"order": order.pk, "workshop": w1.pk, "note": "key customer: first"},
+        expect=201,
+    )
     assert body["workshop"] == w1.pk and body["note"] == "key customer: first"
     order.refresh_from_db()
     assert order.workshop == w1
     assert Notification.objects.filter(user=cast.production_supervisor, kind="handed_over").exists()
     call(supervisor, "post", "/production/moves/", {"order": order.pk, "workshop": w2.pk, "reason": ""}, expect=400)
     call(owner, "post", "/production/moves/", {"order": order.pk, "workshop": w2.pk, "reason": "x"}, expect=403)
-    body = call(supervisor, "post", "/production/moves/", {"order": order.pk, "workshop": w2.pk,
-                                                           "reason": "W1 overloaded"}, expect=200)
+    body = call(
+        supervisor,
+        "post",
+        "/production/moves/",
+        {"order": order.pk, "workshop": w2.pk, "reason": "W1 overloaded"},
+        expect=200,
+    )
     assert body["moved_reason"] == "W1 overloaded"
     changes = dict(OrderChange.objects.filter(order=order).values_list("field", "new_value"))
     assert w2.code in changes["workshop"] and changes["workshop_move_reason"] == "W1 overloaded"
@@ -424,11 +572,18 @@ def test_a_completed_milestone_is_not_late(cast):
 
 def test_scope_of_the_new_lists(cast, api_client_for):
     order, first, _ = producing_with_two(cast)
-    services.add_preparation(user=cast.production_supervisor, order_id=make_order("scheduled", cast=cast).pk,
-                             kind="material", description="steel", owner=cast.production_worker, due_date=days(2))
+    services.add_preparation(
+        user=cast.production_supervisor,
+        order_id=make_order("scheduled", cast=cast).pk,
+        kind="material",
+        description="steel",
+        owner=cast.production_worker,
+        due_date=days(2),
+    )
     other = api_client_for(factories.user_with_role("sales_assistant", "sales_assistant2"))
     assert results(call(other, "get", "/production/milestones/", expect=200)) == []
     assert results(call(other, "get", "/production/preparations/", expect=200)) == []
     with pytest.raises(NotFound):
-        services.complete_milestone(user=factories.user_with_role("sales_assistant", "sales_assistant2"),
-                                    milestone_id=first.pk)
+        services.complete_milestone(
+            user=factories.user_with_role("sales_assistant", "sales_assistant2"), milestone_id=first.pk
+        )
