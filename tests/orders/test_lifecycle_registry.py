@@ -46,7 +46,10 @@ def test_after_effects_are_owned_by_the_department_that_writes_the_rows():
     assert set(lifecycle.TRANSITIONS["reject_delivery"].after) == {
         "production.services.open_rework_issue", "logistics.services.mark_shipments_returned",
     }
-    others = {name for name, entry in lifecycle.TRANSITIONS.items() if entry.after} - {"accept", "reject_delivery"}
+    # issue 10: an acknowledged capacity overload is kept on production's plan
+    assert lifecycle.TRANSITIONS["schedule"].after == ("production.services.record_capacity_acknowledgement",)
+    others = {name for name, entry in lifecycle.TRANSITIONS.items() if entry.after} - {
+        "accept", "reject_delivery", "schedule"}
     assert others == set()
 
 
