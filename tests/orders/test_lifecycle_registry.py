@@ -124,7 +124,7 @@ def test_each_condition_of_schedule_runs_once(monkeypatch, production_supervisor
     services.run_transition(user=production_supervisor, order_id=order.pk, name="schedule", comment="planned")
     assert Order.objects.get(pk=order.pk).state == State.SCHEDULED
     assert calls == dict.fromkeys(calls, 1)
-    assert set(calls) == {"no_workshop", "no_plan", "milestone_incomplete", "plan_late"}
+    assert set(calls) == {"no_workshop", "no_plan", "milestone_incomplete", "plan_late", "capacity_exceeded"}
 
 
 def test_an_unmet_condition_is_still_named_once_and_nothing_runs(monkeypatch, production_supervisor):
