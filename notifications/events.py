@@ -81,19 +81,56 @@ def notify_transition(*, log_id: int | None, order_id: int, name: str, actor_id:
 
 # --- department events -------------------------------------------------------------------------------
 def issue_opened(*, issue) -> int:
-    """A production issue: the assistant and the sales managers are told; a delay is also explained
-    to the customer (R4.4). The issue's kind is stored as a code (translated for each reader)."""
+    """A production issue: the assistant (whose review its customer message awaits), the sales managers
+    and the issue's owner are told. Nothing goes to the customer before the assistant sends the reviewed
+    message (:func:`issue_message_sent`). The issue's kind is stored as a code (translated for each reader)."""
     order = _order(issue.order_id)
     dedupe = f"issue:{issue.pk}"
-    created = notify(
-        kind=Kind.ISSUE_OPENED, order=order, users=[order.assistant, *users_with_role(Role.SALES_MANAGER)],
-        dedupe=dedupe, actor=issue.opened_by,
-        params={"issue": messages.choice("production.ProductionIssue.kind", issue.kind),
-                "description": issue.description[:500]},
-    )
-    if issue.kind == "delay":
-        notify_customer(order=order, event="delayed", dedupe=dedupe, context={"issue": issue})
+    params = {"issue": messages.choice("production.ProductionIssue.kind", issue.kind),
+              "description": issue.description[:500]}
+    created = notify(kind=Kind.ISSUE_OPENED, order=order, users=[order.assistant], dedupe=dedupe,
+                     actor=issue.opened_by, message_id="issue_opened_review", params=params)
+    created += notify(kind=Kind.ISSUE_OPENED, order=order, users=users_with_role(Role.SALES_MANAGER),
+                      dedupe=dedupe, actor=issue.opened_by, params=params)
+    if issue.owner_id:
+        created += notify(kind=Kind.ISSUE_OPENED, order=order, users=[issue.owner], dedupe=f"{dedupe}:owner",
+                          actor=issue.opened_by, message_id="issue_owned", params=params)
     return created
+
+
+def issue_message_sent(*, issue) -> None:
+    """The assistant sent an issue's reviewed message: the customer's e-mail, in their language (R4.4)."""
+    order = _order(issue.order_id)
+    event = "delayed" if issue.kind == "delay" else "quality"
+    notify_customer(order=order, event=event, dedupe=f"issue_message:{issue.pk}", context={"issue": issue})
+
+
+def milestone_assigned(*, milestone, actor=None) -> int:
+    """A plan names a milestone's responsible person: they are told (once per milestone)."""
+    order = _order(milestone.plan.order_id)
+    return notify(
+        kind=Kind.MILESTONE_ASSIGNED, order=order, users=[milestone.responsible], actor=actor,
+        dedupe=f"milestone_assigned:{milestone.pk}",
+        params={"milestone": milestone.name, "date": messages.date(milestone.due_date)},
+    )
+
+
+def preparation_assigned(*, task, actor=None) -> int:
+    order = _order(task.order_id)
+    return notify(
+        kind=Kind.PREPARATION_ASSIGNED, order=order, users=[task.owner], actor=actor,
+        dedupe=f"preparation:{task.pk}", params={"task": task.description[:200], "date": messages.date(task.due_date)},
+    )
+
+
+def handed_over(*, handover) -> int:
+    """The assistant handed the order over to production (R4.3): the production supervisors are told."""
+    order = _order(handover.order_id)
+    return notify(
+        kind=Kind.HANDED_OVER, order=order, users=users_with_role(Role.PRODUCTION_SUPERVISOR),
+        actor=handover.assigned_by, dedupe=f"handover:{handover.pk}:{handover.assigned_at.isoformat()}",
+        params={"workshop": handover.workshop.name, "note": handover.note[:500] or "—"},
+    )
 
 
 def signoff_recorded(*, signoff) -> int:

@@ -40,6 +40,12 @@ MESSAGES = {
     "order_reassigned_reason": _("%(actor)s gave order %(number)s from %(previous)s to %(assistant)s: %(reason)s"),
     # department events
     "issue_opened": _("A %(issue)s issue was opened on order %(number)s: %(description)s"),
+    "issue_opened_review": _("A %(issue)s issue was opened on order %(number)s: %(description)s. A message to "
+                             "the customer awaits your review."),
+    "issue_owned": _("You own the %(issue)s issue opened on order %(number)s: %(description)s"),
+    "milestone_assigned": _("You are responsible for milestone %(milestone)s of order %(number)s, due on %(date)s."),
+    "preparation_assigned": _("Preparation task of order %(number)s for you, due on %(date)s: %(task)s"),
+    "handed_over": _("Order %(number)s was handed over to production (%(workshop)s): %(note)s"),
     "signoff_objected": _("%(actor)s objected to order %(number)s in the joint review: %(comment)s"),
     "joint_review_complete": _("Both departments approved order %(number)s in the joint review."),
     "progress_reported": _("Production of order %(number)s is %(percent)s%% complete."),

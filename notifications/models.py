@@ -51,6 +51,9 @@ class Notification(models.Model):
         MILESTONE_DUE = "milestone_due", _("Milestone due")
         LOW_SURVEY_SCORE = "low_survey_score", _("Low survey score")
         ORDER_REASSIGNED = "order_reassigned", _("Order reassigned")
+        MILESTONE_ASSIGNED = "milestone_assigned", _("Milestone assigned")
+        PREPARATION_ASSIGNED = "preparation_assigned", _("Preparation task assigned")
+        HANDED_OVER = "handed_over", _("Order handed over to production")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)

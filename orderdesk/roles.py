@@ -79,6 +79,19 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
         {OWNER, Role.SALES_MANAGER, Role.PRODUCTION_SUPERVISOR, Role.PRODUCTION_WORKER}
     ),
     "issue.resolve": frozenset({Role.PRODUCTION_SUPERVISOR, Role.SALES_MANAGER}),
+    # issue 10 (R4.3, R4.4): the hand-over to production, the workspace, milestones, preparation, exceptions
+    "production.handover": frozenset({OWNER, Role.SALES_MANAGER}),
+    "production.move": frozenset({Role.PRODUCTION_SUPERVISOR}),
+    "production.workspace": frozenset({Role.PRODUCTION_SUPERVISOR, Role.AUDITOR}),
+    "production.my": frozenset({Role.PRODUCTION_SUPERVISOR, Role.PRODUCTION_WORKER}),
+    # completing a milestone: its responsible person (checked by the service) or a supervisor
+    "milestone.complete": frozenset({Role.PRODUCTION_SUPERVISOR, Role.PRODUCTION_WORKER}),
+    "milestone.complete_any": frozenset({Role.PRODUCTION_SUPERVISOR}),
+    "preparation.manage": frozenset({Role.PRODUCTION_SUPERVISOR}),
+    # marking a preparation task ready: its owner (checked by the service) or a supervisor
+    "preparation.ready": frozenset({Role.PRODUCTION_SUPERVISOR, Role.PRODUCTION_WORKER}),
+    # the customer's message of a production issue: reviewed, edited and sent by the order's assistant
+    "issue.message": frozenset({OWNER, Role.SALES_MANAGER}),
     # logistics (R3.4, R4.4)
     "shipment.manage": frozenset({Role.LOGISTICS_SUPERVISOR, Role.LOGISTICS_SPECIALIST}),
     # finance (R3.5, R4.5)
@@ -101,7 +114,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
 }
 
 # Actions that only read: the auditor may do these (DESIGN §5: reads everything, changes nothing).
-READ_ACTIONS = frozenset({"audit.view", "review.view", "team.view", "kpi.view", "kpi.view_all", "check.view"})
+READ_ACTIONS = frozenset({"audit.view", "review.view", "team.view", "kpi.view", "kpi.view_all", "check.view",
+                          "production.workspace"})
 
 # --- Visibility (DESIGN §5) --------------------------------------------------
 SEES_ALL_ORDERS = frozenset({Role.SALES_MANAGER, Role.AUDITOR}) | FINANCE
@@ -204,6 +218,8 @@ FIELD_CLASSES: dict[str, dict[str, str]] = {
                         "outstanding": FieldClass.PRICE},
     "finance.Payment": {RECORD: FieldClass.PRICE, "amount": FieldClass.PRICE},
     "supervision.PeriodicCheck": {RECORD: FieldClass.INTERNAL},
+    # the hand-over note is the assistant's note on priorities to production: not classed (production
+    # must read it); the customer message of an issue is what the customer is sent: not classed either.
     # a transition record's raw comment may be internal (review transitions) or credit (an override's
     # reason): surfaces show it through transition_comment_for(), never the raw column
     "django_fsm_log.StateLog": {"description": FieldClass.INTERNAL},

@@ -227,6 +227,10 @@ SPECTACULAR_SETTINGS = {
         # issue 9: `check --deploy --fail-level WARNING` must be clean (drf_spectacular.W001)
         "ComplaintKindEnum": "feedback.models.Complaint.Kind",
         "ComplaintStatusEnum": "feedback.models.Complaint.Status",
+        # issue 10: production's new choice sets
+        "PreparationKindEnum": "production.models.PreparationTask.Kind",
+        "IssueDispositionEnum": "production.models.ProductionIssue.Disposition",
+        "IssueMessageStateEnum": "production.models.ProductionIssue.MessageState",
     },
 }
 

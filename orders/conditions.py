@@ -186,14 +186,39 @@ def plan_meets_promise(order) -> bool:
     return bool(order.ctx.data.get("acknowledge_delay") and (order.ctx.comment or "").strip())
 
 
+@condition("capacity_exceeded", _("The plan overloads the workshop in at least one week (see the workshop "
+                                   "calendar); acknowledge it with a reason to schedule anyway."))
+def within_capacity(order) -> bool:
+    from orders.lifecycle import resolve
+
+    if order.ctx.data.get("acknowledge_capacity") and (order.ctx.comment or "").strip():
+        return True
+    # production's load model, by dotted path (`orders` imports no department)
+    return not resolve("production.selectors.overloaded_weeks")(order)
+
+
+def _tasks_ready(order, kind: str) -> bool | None:
+    """Where preparation tasks of ``kind`` exist, readiness means all of them are ready (else None)."""
+    tasks = order.preparation_tasks.filter(kind=kind)
+    if not tasks.exists():
+        return None
+    return not tasks.filter(ready_at__isnull=True).exists()
+
+
 @condition("materials_not_ready", _("Materials are not marked ready."))
 def materials_ready(order) -> bool:
+    by_tasks = _tasks_ready(order, "material")
+    if by_tasks is not None:
+        return by_tasks
     plan = _plan(order)
     return plan is not None and plan.materials_ready
 
 
 @condition("equipment_not_ready", _("Equipment is not marked ready."))
 def equipment_ready(order) -> bool:
+    by_tasks = _tasks_ready(order, "equipment")
+    if by_tasks is not None:
+        return by_tasks
     plan = _plan(order)
     return plan is not None and plan.equipment_ready
 
@@ -203,6 +228,15 @@ def equipment_ready(order) -> bool:
 def production_complete(order) -> bool:
     latest = order.progress_reports.order_by("-reported_at", "-id").first()
     return latest is not None and latest.percent_complete >= 100
+
+
+@condition("rework_not_reported", _("Rework was ordered: a new progress report (complete, 100 percent) is needed after it."))
+def rework_reported(order) -> bool:
+    """A rework (a rejected delivery, or a quality issue's disposition) needs a report of 100 % after it."""
+    since = order.production_issues.filter(kind="quality", disposition="rework").aggregate(m=Max("opened_at"))["m"]
+    if since is None:
+        return True
+    return order.progress_reports.filter(reported_at__gt=since, percent_complete__gte=100).exists()
 
 
 @condition("open_quality_issue", _("A quality issue is still open."))

@@ -31,6 +31,9 @@ class ApproveForm(TransitionForm):
 class ScheduleForm(TransitionForm):
     acknowledge_delay = forms.BooleanField(label=_("Acknowledge that the plan finishes after the promised date"),
                                            required=False)
+    acknowledge_capacity = forms.BooleanField(
+        label=_("Acknowledge that the plan overloads the workshop in some week"), required=False
+    )
 
 
 class AcceptForm(TransitionForm):

@@ -153,6 +153,8 @@ TRANSITIONS: dict[str, TransitionSpec] = {
         ),
         TransitionSpec(
             "schedule", "schedule", _("Schedule production"), form="ScheduleForm",
+            # an acknowledged overload is kept on the plan (who, why)
+            after=("production.services.record_capacity_acknowledgement",),
             queue=WorkQueue("to_plan", _("Approved: plan and schedule")),
             notices=(Notice("order_scheduled", (ASSISTANT, Role.LOGISTICS_SUPERVISOR)),),
             customer_events=("scheduled",),

@@ -270,7 +270,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
     @fsm_log_description
     @transition(
         field=state, source=State.REVIEWED, target=State.SCHEDULED,
-        conditions=[c.workshop_assigned, c.plan_has_milestones, c.milestones_complete, c.plan_meets_promise],
+        conditions=[c.workshop_assigned, c.plan_has_milestones, c.milestones_complete, c.plan_meets_promise,
+                    c.within_capacity],
         permission=roles.transition_permission("schedule"),
     )
     def schedule(self, by=None, description=None):
@@ -291,7 +292,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
     @fsm_log_description
     @transition(
         field=state, source=State.PRODUCING, target=State.SHIPPED,
-        conditions=[c.production_complete, c.no_open_quality_issue, c.active_shipment],
+        conditions=[c.production_complete, c.rework_reported, c.no_open_quality_issue, c.active_shipment],
         permission=roles.transition_permission("ship"),
     )
     def ship(self, by=None, description=None):

@@ -13,21 +13,71 @@ from django.utils.translation import gettext_lazy as _
 from orderdesk.admin_base import ReadOnlyAdmin, ReadOnlyInline, RoleScopedAdmin
 from orders.models import State
 from production import services
-from production.models import Milestone, ProductionIssue, ProductionPlan, ProgressReport, Workshop
+from production.models import (
+    Handover,
+    Milestone,
+    PreparationTask,
+    ProductionIssue,
+    ProductionPlan,
+    ProgressReport,
+    Workshop,
+    WorkshopWeek,
+)
+
+
+class WorkshopWeekInline(admin.TabularInline):
+    """A week whose capacity differs from the workshop's usual one (holiday, second shift): master data."""
+
+    model = WorkshopWeek
+    extra = 1
+    fields = ("week", "capacity", "note")
+
+    def _superuser(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request, obj=None):
+        return self._superuser(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._superuser(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._superuser(request)
 
 
 @admin.register(Workshop)
 class WorkshopAdmin(RoleScopedAdmin):
+    """Workshops and their weekly capacity (the calendar and `schedule`'s capacity check read them)."""
+
     order_field = None
     superuser_manages = True
     list_display = ("code", "name", "supervisor", "capacity", "is_active")
     list_filter = ("is_active",)
     search_fields = ("code", "name")
+    inlines = (WorkshopWeekInline,)
+
+
+@admin.register(Handover)
+class HandoverAdmin(ReadOnlyAdmin):
+    list_display = ("order", "workshop", "assigned_by", "assigned_at")
+    list_select_related = ("order", "workshop", "assigned_by")
+    search_fields = ("order__number",)
+
+
+@admin.register(PreparationTask)
+class PreparationTaskAdmin(ReadOnlyAdmin):
+    list_display = ("order", "kind", "description", "owner", "due_date", "ready_at")
+    list_filter = ("kind",)
+    list_select_related = ("order", "owner")
+    search_fields = ("order__number", "description")
 
 
 class MilestoneInline(ReadOnlyInline):
     model = Milestone
-    fields = ("name", "due_date", "responsible", "done_at")
+    fields = ("name", "due_date", "quantity", "responsible", "done_at", "done_by", "done_note")
 
 
 @admin.register(ProductionPlan)

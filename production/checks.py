@@ -40,12 +40,25 @@ def _reports(order_ref, newest: bool):
     return ProgressReport.objects.filter(order=order_ref).order_by(*order)
 
 
+def complete_q() -> Q:
+    """Production is done: the latest progress report says 100 % (on an annotated ``latest_pct``). A
+    complete order is never at risk, whatever its milestone dates; a milestone counts as late only
+    while it is not completed (issue 10)."""
+    return Q(latest_pct__gte=100)
+
+
 def at_risk_candidates(now) -> QuerySet:
-    """Open, not yet overdue orders with a plan or progress to judge (superset; see :func:`at_risk_confirm`)."""
+    """Open, not yet overdue, not complete orders with a plan or progress to judge (superset; see
+    :func:`at_risk_confirm`)."""
     has_reports = Exists(ProgressReport.objects.filter(order=OuterRef("pk")))
-    return Order.objects.filter(
-        state__in=AT_RISK_STATES, promised_delivery_date__gte=local_today(now)
-    ).filter(_milestone_q(now) | Q(has_reports, state=State.PRODUCING))
+    # no report: -1, so that excluding the complete ones never drops an order on a NULL
+    latest_pct = Coalesce(Subquery(_reports(OuterRef("pk"), newest=True).values("percent_complete")[:1]), -1)
+    return (
+        Order.objects.filter(state__in=AT_RISK_STATES, promised_delivery_date__gte=local_today(now))
+        .annotate(latest_pct=latest_pct)
+        .exclude(complete_q())
+        .filter(_milestone_q(now) | Q(has_reports, state=State.PRODUCING))
+    )
 
 
 def projected_finish(first_at, first_pct, last_at, last_pct) -> datetime.datetime | None:

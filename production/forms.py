@@ -27,21 +27,34 @@ def production_staff():
             .distinct().order_by("username"))
 
 
+def active_workshops():
+    from production.models import Workshop
+
+    return Workshop.objects.filter(is_active=True).order_by("code")
+
+
+def staff_choices():
+    """The staff directory by name: every active user with a production role (owners, responsible people)."""
+    return [(u.pk, u.get_full_name() or u.get_username()) for u in production_staff()]
+
+
 class PlanForm(forms.Form):
     workshop = forms.ModelChoiceField(label=_("Workshop"), queryset=None, empty_label=_("Choose a workshop"))
+    start_date = forms.DateField(label=_("Start date"), required=False,
+                                 help_text=_("The first day the order occupies the workshop (default: today)."))
 
     def __init__(self, *args, **kwargs):
-        from production.models import Workshop
-
         kwargs.setdefault("auto_id", "id_plan_%s")
         super().__init__(*args, **kwargs)
-        self.fields["workshop"].queryset = Workshop.objects.filter(is_active=True).order_by("code")
+        self.fields["workshop"].queryset = active_workshops()
+        use_html5_dates(self)
 
 
 class MilestoneForm(forms.Form):
     name = forms.CharField(label=_("Milestone"), max_length=100)
     due_date = forms.DateField(label=_("Due date"))
     responsible = forms.TypedChoiceField(label=_("Responsible"), coerce=int, choices=())
+    quantity = forms.DecimalField(label=_("Quantity"), required=False, min_value=0, max_digits=12, decimal_places=3)
 
     def __init__(self, *args, responsible_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,7 +97,7 @@ class BaseMilestoneFormSet(forms.BaseFormSet):
         """The filled rows, as the service takes them (`responsible` a user)."""
         return [
             {"name": f.cleaned_data["name"], "due_date": f.cleaned_data["due_date"],
-             "responsible": self.people[f.cleaned_data["responsible"]]}
+             "responsible": self.people[f.cleaned_data["responsible"]], "quantity": f.cleaned_data.get("quantity")}
             for f in self.forms if f.has_changed() and f.cleaned_data
         ]
 
@@ -120,11 +133,111 @@ class ProgressForm(forms.Form):
 class IssueForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ProductionIssue.Kind.choices)
     description = forms.CharField(label=_("Description"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    expected_date = forms.DateField(label=_("New expected finish (delay)"), required=False)
+    disposition = forms.ChoiceField(label=_("Disposition (quality)"), required=False,
+                                    choices=[("", "—"), *ProductionIssue.Disposition.choices])
+    owner = forms.TypedChoiceField(label=_("Owner"), coerce=int, required=False, empty_value=None, choices=())
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "id_issue_%s")
         super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", "—"), *staff_choices()]
+        use_html5_dates(self)
+
+    def owner_user(self):
+        from django.contrib.auth import get_user_model
+
+        pk = self.cleaned_data.get("owner")
+        return get_user_model().objects.filter(pk=pk).first() if pk else None
 
 
 class IssueResolutionForm(forms.Form):
     resolution = forms.CharField(label=_("Resolution"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    disposition = forms.ChoiceField(label=_("Disposition (quality)"), required=False,
+                                    choices=[("", "—"), *ProductionIssue.Disposition.choices])
+
+
+# --- the hand-over, the workspace and the worker's page (issue 10) ----------------------------------------
+class HandoverForm(forms.Form):
+    workshop = forms.ModelChoiceField(label=_("Workshop"), queryset=None, empty_label=_("Choose a workshop"))
+    note = forms.CharField(label=_("Note on priorities"), required=False, max_length=5000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_handover_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["workshop"].queryset = active_workshops()
+
+
+class MoveForm(forms.Form):
+    workshop = forms.ModelChoiceField(label=_("Move to workshop"), queryset=None, empty_label=_("Choose a workshop"))
+    reason = forms.CharField(label=_("Reason"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_move_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["workshop"].queryset = active_workshops()
+
+
+class PreparationForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=())
+    description = forms.CharField(label=_("Description"), max_length=300)
+    owner = forms.TypedChoiceField(label=_("Owner"), coerce=int, choices=())
+    due_date = forms.DateField(label=_("Due date"))
+
+    def __init__(self, *args, **kwargs):
+        from production.models import PreparationTask
+
+        kwargs.setdefault("auto_id", "id_prep_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = PreparationTask.Kind.choices
+        self.fields["owner"].choices = [("", _("Choose a person")), *staff_choices()]
+        use_html5_dates(self)
+
+    def owner_user(self):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.filter(pk=self.cleaned_data["owner"]).first()
+
+
+class ScheduleForm(forms.Form):
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=5000,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+    acknowledge_capacity = forms.BooleanField(
+        label=_("Acknowledge that the plan overloads the workshop in some week"), required=False)
+    acknowledge_delay = forms.BooleanField(
+        label=_("Acknowledge that the plan finishes after the promised date"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_schedule_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ReportForm(forms.Form):
+    """A worker's progress report against one milestone (multipart: the photo)."""
+
+    percent_complete = forms.IntegerField(label=_("Order percent complete"), min_value=0, max_value=100,
+                                          required=False, help_text=_("Empty: rolled up from the milestones."))
+    quantity_done = forms.DecimalField(label=_("Quantity done"), required=False, min_value=0, max_digits=12,
+                                       decimal_places=3)
+    note = forms.CharField(label=_("Note"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    photo = forms.FileField(label=_("Photo"), required=False)
+
+    def __init__(self, *args, milestone_id=None, **kwargs):
+        kwargs.setdefault("auto_id", f"id_report{milestone_id}_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["photo"].widget.attrs["accept"] = "image/png,image/jpeg,image/gif,image/webp"
+
+
+class CompleteForm(forms.Form):
+    note = forms.CharField(label=_("Completion note"), required=False, max_length=5000,
+                           widget=forms.Textarea(attrs={"rows": 1}))
+
+    def __init__(self, *args, milestone_id=None, **kwargs):
+        kwargs.setdefault("auto_id", f"id_complete{milestone_id}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class CustomerMessageForm(forms.Form):
+    customer_message = forms.CharField(label=_("Message to the customer"), max_length=5000,
+                                       widget=forms.Textarea(attrs={"rows": 4}))

@@ -6,9 +6,18 @@ from __future__ import annotations
 
 from orderdesk.pages import who
 from orders.panels import Panel
-from production import services
-from production.forms import IssueForm, IssueResolutionForm, MilestoneFormSet, PlanForm, ProgressForm, ReadinessForm
-from production.models import ProductionPlan
+from production import selectors, services
+from production.forms import (
+    CustomerMessageForm,
+    HandoverForm,
+    IssueForm,
+    IssueResolutionForm,
+    MilestoneFormSet,
+    PlanForm,
+    ProgressForm,
+    ReadinessForm,
+)
+from production.models import Handover, ProductionPlan
 
 
 def context(*, order, user, forms: dict) -> dict:
@@ -18,8 +27,14 @@ def context(*, order, user, forms: dict) -> dict:
     except ProductionPlan.DoesNotExist:
         plan, milestones = None, []
     reports = list(order.progress_reports.select_related("reported_by").order_by("-reported_at", "-id")[:5])
-    issues = list(order.production_issues.select_related("opened_by", "resolved_by"))
+    issues = list(order.production_issues.select_related("opened_by", "resolved_by", "owner", "message_sent_by"))
+    handover = Handover.objects.select_related("workshop", "assigned_by").filter(order=order).first()
     ctx: dict = {
+        "handover": handover,
+        "preparations": list(order.preparation_tasks.select_related("owner")),
+        "rollup": selectors.rollup(order) if milestones else None,
+        "may_handover": services.may_handover(user, order),
+        "may_send_message": services.may_send_message(user, order),
         "plan": plan,
         "milestones": milestones,
         "latest_report": reports[0] if reports else None,
@@ -44,7 +59,15 @@ def context(*, order, user, forms: dict) -> dict:
         ctx["progress_form"] = forms.get("progress") or ProgressForm()
     if ctx["may_open_issue"]:
         ctx["issue_form"] = forms.get("issue") or IssueForm()
+    if ctx["may_handover"]:
+        ctx["handover_form"] = forms.get("handover") or HandoverForm(initial={
+            "workshop": handover.workshop_id if handover else order.workshop_id, "note": handover.note if handover else ""})
     for issue in issues:
+        issue.message_form = (
+            forms.get(f"message-{issue.pk}") or CustomerMessageForm(
+                initial={"customer_message": issue.customer_message}, auto_id=f"id_message{issue.pk}_%s")
+            if ctx["may_send_message"] and issue.message_state == "draft" else None
+        )
         issue.resolution_form = (
             forms.get(f"issue-{issue.pk}") or IssueResolutionForm(auto_id=f"id_issue{issue.pk}_%s")
             if ctx["may_resolve_issue"] and issue.is_open else None

@@ -11,4 +11,6 @@ urlpatterns = [
     path("orders/<int:pk>/progress/", views.progress_add, name="progress_add"),
     path("orders/<int:pk>/issues/", views.issue_add, name="issue_add"),
     path("orders/<int:pk>/issues/<int:item>/resolve/", views.issue_resolve, name="issue_resolve"),
+    path("orders/<int:pk>/issues/<int:item>/message/", views.issue_message, name="issue_message"),
+    path("orders/<int:pk>/handover/", views.handover_save, name="handover_save"),
 ]

@@ -11,7 +11,16 @@ from django.views.decorators.http import require_POST
 
 from orders.views.detail import department_write
 from production import services
-from production.forms import IssueForm, IssueResolutionForm, MilestoneFormSet, PlanForm, ProgressForm, ReadinessForm
+from production.forms import (
+    CustomerMessageForm,
+    HandoverForm,
+    IssueForm,
+    IssueResolutionForm,
+    MilestoneFormSet,
+    PlanForm,
+    ProgressForm,
+    ReadinessForm,
+)
 from production.models import ProductionIssue, ProductionPlan
 
 
@@ -20,7 +29,8 @@ from production.models import ProductionIssue, ProductionPlan
 def plan_save(request, pk: int):
     def call(order, forms):
         services.create_plan(user=request.user, order_id=order.pk, workshop=forms["plan"].cleaned_data["workshop"],
-                             milestones=forms["milestones"].milestones())
+                             milestones=forms["milestones"].milestones(),
+                             start_date=forms["plan"].cleaned_data.get("start_date"))
         return _("The production plan was saved.")
 
     return department_write(
@@ -72,7 +82,9 @@ def progress_add(request, pk: int):
 def issue_add(request, pk: int):
     def call(order, forms):
         data = forms["issue"].cleaned_data
-        services.open_issue(user=request.user, order_id=order.pk, kind=data["kind"], description=data["description"])
+        services.open_issue(user=request.user, order_id=order.pk, kind=data["kind"], description=data["description"],
+                            expected_date=data.get("expected_date"), disposition=data.get("disposition") or "",
+                            owner=forms["issue"].owner_user())
         return _("The issue was opened; the departments concerned are told.")
 
     return department_write(
@@ -91,13 +103,58 @@ def issue_resolve(request, pk: int, item: int):
         raise Http404
 
     def call(order, forms):
-        services.resolve_issue(user=request.user, issue_id=issue.pk,
-                               resolution=forms[f"issue-{issue.pk}"].cleaned_data["resolution"])
+        data = forms[f"issue-{issue.pk}"].cleaned_data
+        services.resolve_issue(user=request.user, issue_id=issue.pk, resolution=data["resolution"],
+                               disposition=data.get("disposition") or "")
         return _("The issue is resolved.")
 
     return department_write(
         request, pk, key=f"issue-{issue.pk}",
         check=lambda order: services.check_resolve_issue(request.user, order, issue),
         bind=lambda order: {f"issue-{issue.pk}": IssueResolutionForm(request.POST, auto_id=f"id_issue{issue.pk}_%s")},
+        call=call,
+    )
+
+
+@login_required
+@require_POST
+def handover_save(request, pk: int):
+    """R4.3: the assistant hands the approved order over to production (workshop, note on priorities)."""
+
+    def call(order, forms):
+        data = forms["handover"].cleaned_data
+        services.hand_over(user=request.user, order_id=order.pk, workshop=data["workshop"], note=data["note"])
+        return _("The order was handed over to production.")
+
+    return department_write(
+        request, pk, key="handover",
+        check=lambda order: services.check_handover(request.user, order),
+        bind=lambda order: {"handover": HandoverForm(request.POST)},
+        call=call,
+    )
+
+
+@login_required
+@require_POST
+def issue_message(request, pk: int, item: int):
+    """The assistant edits (``action=save``) or sends (``action=send``) an issue's message to the customer."""
+    issue = ProductionIssue.objects.filter(pk=item, order_id=pk).only("pk", "message_state").first()
+    if issue is None:
+        raise Http404
+    key = f"message-{issue.pk}"
+    send = request.POST.get("action") == "send"
+
+    def call(order, forms):
+        text = forms[key].cleaned_data["customer_message"]
+        if send:
+            services.send_customer_message(user=request.user, issue_id=issue.pk, customer_message=text)
+            return _("The message was sent to the customer.")
+        services.edit_customer_message(user=request.user, issue_id=issue.pk, customer_message=text)
+        return _("The draft was saved; it is not sent yet.")
+
+    return department_write(
+        request, pk, key=key,
+        check=lambda order: services.check_customer_message(request.user, order, issue),
+        bind=lambda order: {key: CustomerMessageForm(request.POST, auto_id=f"id_message{issue.pk}_%s")},
         call=call,
     )

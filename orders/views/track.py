@@ -37,6 +37,11 @@ def track(request, token: str):
         .only("carrier", "tracking_number", "status", "expected_arrival", "order_id")
         .prefetch_related("events")  # oldest first (ShipmentEvent.Meta.ordering)
     )
+    # production's exceptions, as the assistant reviewed and sent them (R4.4); drafts never show
+    exception_messages = list(
+        order.production_issues.filter(message_state="sent").order_by("message_sent_at", "id")
+        .only("kind", "customer_message", "message_sent_at", "expected_date", "order_id")
+    )
     steps = []
     if order.state != State.CANCELLED:
         reached = CUSTOMER_STEPS.index(order.state) if order.state in CUSTOMER_STEPS else len(CUSTOMER_STEPS)
@@ -53,6 +58,7 @@ def track(request, token: str):
             "percent": latest.percent_complete if latest else None,
             "progress_at": latest.reported_at if latest else None,
             "shipments": shipments,
+            "exception_messages": exception_messages,
             "public_page": True,
         },
     )

@@ -88,11 +88,15 @@ def test_customers_are_told_through_the_lifecycle_in_their_language(cast, django
         factories.run(order, "schedule", cast.production_supervisor)
         factories.make_ready(order, cast)
         factories.run(order, "start_production", cast.production_supervisor)
-        production.open_issue(user=cast.production_worker, order_id=order.pk, kind="delay",
-                              description="a supplier is late")
+        delay = production.open_issue(user=cast.production_worker, order_id=order.pk, kind="delay",
+                                      description="a supplier is late", expected_date=factories.days(20))
         quality = production.open_issue(user=cast.production_worker, order_id=order.pk, kind="quality",
                                         description="scratches")
         production.resolve_issue(user=cast.production_supervisor, issue_id=quality.pk, resolution="polished")
+        # nothing reaches the customer before the assistant sends the reviewed message (issue 10)
+        assert not EmailOutbox.objects.filter(kind="customer_delayed").exists()
+        production.send_customer_message(user=cast.owner, issue_id=delay.pk,
+                                         customer_message="Your order is a week late; we are sorry.")
         factories.complete_production(order, cast)
         factories.record_shipment(order, cast)
         factories.run(order, "ship", cast.logistics_specialist)
@@ -106,13 +110,15 @@ def test_customers_are_told_through_the_lifecycle_in_their_language(cast, django
     assert {r.language for r in rows} == {"en"} and {r.status for r in rows} == {"sent"}
     bodies = {r.kind: r.body for r in rows}
     assert order.promised_delivery_date.isoformat() in bodies["customer_confirmed"]
-    assert "a supplier is late" in bodies["customer_delayed"]
+    assert "Your order is a week late; we are sorry." in bodies["customer_delayed"]
+    assert "a supplier is late" not in bodies["customer_delayed"]  # the internal description stays inside
+    assert factories.days(20).isoformat() in bodies["customer_delayed"]
     assert f"SF{order.pk:010d}" in bodies["customer_shipped"]
     for body in bodies.values():
         assert settings.SITE_URL.rstrip("/") + "/track/" in body
     token = bodies["customer_survey"].split("/survey/")[1].split("/")[0]
     assert signing.loads(token, salt="orderdesk.survey") == order.pk
-    # the delay and the quality issue are both told in-app; only the delay goes to the customer
+    # the delay and the quality issue are both told in-app; only the delay's sent message goes to the customer
     assert Notification.objects.filter(order=order, kind="issue_opened").count() == 4
     assert len([m for m in mail.outbox if m.to == [customer.email]]) == 6
 

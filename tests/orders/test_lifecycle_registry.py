@@ -46,7 +46,10 @@ def test_after_effects_are_owned_by_the_department_that_writes_the_rows():
     assert set(lifecycle.TRANSITIONS["reject_delivery"].after) == {
         "production.services.open_rework_issue", "logistics.services.mark_shipments_returned",
     }
-    others = {name for name, entry in lifecycle.TRANSITIONS.items() if entry.after} - {"accept", "reject_delivery"}
+    # issue 10: an acknowledged capacity overload is kept on production's plan
+    assert lifecycle.TRANSITIONS["schedule"].after == ("production.services.record_capacity_acknowledgement",)
+    others = {name for name, entry in lifecycle.TRANSITIONS.items() if entry.after} - {
+        "accept", "reject_delivery", "schedule"}
     assert others == set()
 
 
@@ -121,7 +124,7 @@ def test_each_condition_of_schedule_runs_once(monkeypatch, production_supervisor
     services.run_transition(user=production_supervisor, order_id=order.pk, name="schedule", comment="planned")
     assert Order.objects.get(pk=order.pk).state == State.SCHEDULED
     assert calls == dict.fromkeys(calls, 1)
-    assert set(calls) == {"no_workshop", "no_plan", "milestone_incomplete", "plan_late"}
+    assert set(calls) == {"no_workshop", "no_plan", "milestone_incomplete", "plan_late", "capacity_exceeded"}
 
 
 def test_an_unmet_condition_is_still_named_once_and_nothing_runs(monkeypatch, production_supervisor):

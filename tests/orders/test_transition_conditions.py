@@ -402,11 +402,16 @@ def test_reject_delivery_needs_a_reason_and_opens_rework(via, actor, cast, api_c
     assert issue.kind == "quality" and issue.is_open and issue.description == "dents on delivery"
     assert set(order.shipments.values_list("status", flat=True)) == {"returned"}
 
-    # rework: cannot ship again until the issue is resolved and a new shipment is recorded
+    # rework: cannot ship again until the rework is reported done (issue 10), the issue is resolved and a
+    # new shipment is recorded
+    assert issue.disposition == "rework"
     outcome = run_transition("service", None, cast.logistics_specialist, order.pk, "ship")
-    assert sorted(outcome.unmet) == ["no_shipment", "open_quality_issue"]
+    assert sorted(outcome.unmet) == ["no_shipment", "open_quality_issue", "rework_not_reported"]
     production.resolve_issue(user=cast.production_supervisor, issue_id=issue.pk, resolution="reworked")
     factories.record_shipment(order, cast)
+    outcome = run_transition("service", None, cast.logistics_specialist, order.pk, "ship")
+    assert outcome.unmet == ["rework_not_reported"]  # the 100 % reported before the rejection does not count
+    production.report_progress(user=cast.production_worker, order_id=order.pk, percent_complete=100, note="reworked")
     assert run_transition("service", None, cast.logistics_specialist, order.pk, "ship").status == 200
 
 

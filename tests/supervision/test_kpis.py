@@ -134,6 +134,7 @@ def delivery_world(sales_assistant, sales_manager):
     run(d_rework, "reject_delivery", sales_assistant, comment="scratched")
     issue = d_rework.production_issues.get(kind="quality", resolved_at__isnull=True)
     production.resolve_issue(user=cast.production_supervisor, issue_id=issue.pk, resolution="reworked")
+    production.report_progress(user=cast.production_worker, order_id=d_rework.pk, percent_complete=100)
     factories.record_shipment(d_rework, cast)
     run(d_rework, "ship", cast.logistics_specialist, comment="again")
     run(d_rework, "accept", sales_assistant, comment="ok", **receipt_data())

@@ -416,6 +416,11 @@ def _approve(demo, order):
 def _schedule(demo, order, workshop="W1"):
     promised = Order.objects.get(pk=order.pk).promised_delivery_date
     span = (promised - demo.today).days
+    # R4.3: the assistant hands the approved order over to production, with a note on priorities
+    production.hand_over(
+        user=Order.objects.get(pk=order.pk).assistant, order_id=order.pk, workshop=demo.workshops[workshop],
+        note="客户关注交期，请优先安排。" if span < 40 else "常规排产。",
+    )
     production.create_plan(
         user=demo.u("production_supervisor"),
         order_id=order.pk,
@@ -441,6 +446,13 @@ def _start(demo, order):
     return _go(demo, order, "production_supervisor", "start_production", "物料与设备就绪，开工。")
 
 
+def _complete_milestones(demo, order, count=None):
+    """The first `count` open milestones (all when None) completed by their responsible person."""
+    open_ones = list(Milestone.objects.filter(plan__order=order, done_at__isnull=True).select_related("responsible"))
+    for milestone in open_ones[:count]:
+        production.complete_milestone(user=milestone.responsible, milestone_id=milestone.pk, note="按计划完成。")
+
+
 def _progress(demo, order, *percents_and_notes):
     for percent, note in percents_and_notes:
         production.report_progress(
@@ -449,6 +461,7 @@ def _progress(demo, order, *percents_and_notes):
 
 
 def _ship(demo, order, carrier, tracking, events=()):
+    _complete_milestones(demo, order)
     _progress(demo, order, (100, "生产完成，出厂检验合格。"))
     shipment = logistics.create_shipment(
         user=demo.u("logistics_specialist"),
@@ -694,6 +707,16 @@ def build_orders(demo: Demo) -> int:
     _submit(demo, o)
     _approve(demo, o)
     _schedule(demo, o, "W3")
+    # preparation (R4.3): the castings are in, the fixture is not yet
+    material = production.add_preparation(
+        user=demo.u("production_supervisor"), order_id=o.pk, kind="material", description="钢板与铸件到料",
+        owner=demo.u("production_worker"), due_date=demo.day(5),
+    )
+    production.mark_preparation_ready(user=demo.u("production_worker"), task_id=material.pk)
+    production.add_preparation(
+        user=demo.u("production_supervisor"), order_id=o.pk, kind="equipment", description="焊接夹具调试",
+        owner=demo.u("production_worker"), due_date=demo.day(7),
+    )
     _backdate(o, created_days_ago=9)
     orders.append(o)
 
@@ -701,9 +724,12 @@ def build_orders(demo: Demo) -> int:
     o = _new(demo, a1, "C001", [_line(demo, "P-100", 10), _line(demo, "P-110", 5)], days=50)
     _through_production(demo, o, "W2")
     _progress(demo, o, (40, "壳体加工完成。"), (65, "泵体总装进行中。"))
-    production.open_issue(
-        user=demo.u("production_worker"), order_id=o.pk, kind="delay", description="液压泵壳体铸件供应商延期一周交付。"
+    delay = production.open_issue(
+        user=demo.u("production_worker"), order_id=o.pk, kind="delay", description="液压泵壳体铸件供应商延期一周交付。",
+        expected_date=demo.day(40), owner=demo.u("production_supervisor"),
     )
+    # the assistant reviewed the drafted message and sent it: the customer sees it on the tracking page
+    production.send_customer_message(user=demo.u(a1), issue_id=delay.pk)
     _backdate(o, created_days_ago=14)
     # the delayed castings: its first milestone is past due and not done, so the plan is at risk
     first = Milestone.objects.filter(plan__order=o).order_by("due_date").values_list("pk", flat=True)[0]
@@ -713,6 +739,7 @@ def build_orders(demo: Demo) -> int:
     # producing and overdue
     o = _new(demo, a2, "C006", [_line(demo, "P-150", 50)])
     _through_production(demo, o, "W1")
+    _complete_milestones(demo, o, 2)
     _progress(demo, o, (50, "胶带硫化完成。"), (80, "模块组装中。"))
     _backdate(o, created_days_ago=40, promised_days_ago=4)
     orders.append(o)
