@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orderdesk import roles
+from orderdesk import audit, roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from orderdesk.rules import allows
 from orders.models import State
@@ -149,6 +149,8 @@ def report_progress(*, user, order_id, percent_complete: int, note: str = "") ->
     report = ProgressReport.objects.create(
         order=order, percent_complete=percent_complete, note=note.strip(), reported_by=user
     )
+    audit.record(kind="progress", user=user, order=order, obj=report, name="report", after=percent_complete,
+                 note=report.note)
     from notifications import events
 
     events.progress_reported(report=report)  # the assistant; logistics when complete (the outbox)
@@ -165,6 +167,7 @@ def open_issue(*, user, order_id, kind: str, description: str) -> ProductionIssu
     if not description.strip():
         raise InvalidInput(errors={"description": [_("This field is required.")]})
     issue = ProductionIssue.objects.create(order=order, kind=kind, description=description.strip(), opened_by=user)
+    audit.record(kind="issue", user=user, order=order, obj=issue, name="open", after=kind, note=issue.description)
     from notifications import events
 
     events.issue_opened(issue=issue)  # in this transaction (the outbox); sending is queued after commit
@@ -197,4 +200,5 @@ def resolve_issue(*, user, issue_id, resolution: str) -> ProductionIssue:
     issue.resolved_by = user
     issue.resolved_at = timezone.now()
     issue.save(update_fields=["resolution", "resolved_by", "resolved_at"])
+    audit.record(kind="issue", user=user, order=order, obj=issue, name="resolve", note=issue.resolution)
     return issue

@@ -190,6 +190,7 @@ def detail_context(request, order: Order, *, failed: str | None = None, forms: d
         **_desk_context(order, user, forms),
         "transitions": _transition_buttons(order, user, failed=failed, posted=request.POST if failed else None),
         "read_only": roles.is_read_only(user),
+        "may_issue_tracking_link": roles.may(user, "tracking_link.issue", order),
         "today": timezone.localdate(),
         **panels.page_context(order=order, user=user, forms=forms),
     }
