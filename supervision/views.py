@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied, ValidationError
 
 from orderdesk import exports, roles
@@ -392,6 +392,7 @@ def check_outcome(request, pk: int, item_id: int):
 
 # --- internal audit (R6.1) ----------------------------------------------------------------------------
 @login_required
+@require_safe
 def audit(request):
     """The audit trail as a page: every transition and field change, filtered, paginated, as CSV on demand."""
     _require(request.user, "audit.view")
@@ -503,6 +504,7 @@ def complaints(request):
 
 # --- the violation report (R6.1) ----------------------------------------------------------------------
 @login_required
+@require_safe
 def violations(request):
     """The process rules broken, each rule explained; filtered by period and rule; CSV on demand."""
     from supervision.selectors import violations as violation_reads

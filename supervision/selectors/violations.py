@@ -214,11 +214,12 @@ def accepted_without_receipt(start=None, end=None, **_kw):
         .order_by("-timestamp", "-id")
         .values("by_id")[:1]
     )
-    qs = _in_period(qs.annotate(accepted_by=Subquery(accepted_by)), "accepted_at", start, end)
+    qs = qs.annotate(accepted_by=Subquery(accepted_by), when=Coalesce("accepted_at", "updated_at"))
+    qs = _in_period(qs, "when", start, end)
     return _rows(
         "accepted_without_receipt",
         qs,
-        at="accepted_at",
+        at="when",
         user="accepted_by",
         detail=(
             ("receipt_signed_by", "receipt_signed_on"),
@@ -247,14 +248,14 @@ def settled_without_payment(start=None, end=None, *, viewer=None, **_kw):
         Order.objects.filter(state=State.SETTLED)
         .annotate(paid=Coalesce(Subquery(paid, output_field=money), Value(Decimal("0.00"), output_field=money)))
         .filter(paid__lt=F("total_amount"))
-        .annotate(settled_by=Subquery(settled_by))
+        .annotate(settled_by=Subquery(settled_by), when=Coalesce("settled_at", "updated_at"))
     )
-    qs = _in_period(qs, "settled_at", start, end)
+    qs = _in_period(qs, "when", start, end)
     hidden = viewer is not None and not roles.sees_prices(viewer)
     return _rows(
         "settled_without_payment",
         qs,
-        at="settled_at",
+        at="when",
         user="settled_by",
         detail=(
             ("paid", "total_amount"),
