@@ -11,7 +11,6 @@ from django.utils import timezone
 from feedback import services as feedback_services
 from orderdesk import audit
 from orderdesk.models import AuditEntry
-from orders import services as order_services
 from supervision import services as supervision_services
 from tests.factories import Cast, make_order
 from tests.utils import call, results
