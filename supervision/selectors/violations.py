@@ -269,11 +269,11 @@ def settled_without_payment(start=None, end=None, *, viewer=None, **_kw):
 
 
 def state_written_outside_service(start=None, end=None, **_kw):
+    # the state the last recorded transition reached ("received" before any): one correlated lookup per order
     last = StateLog.objects.filter(content_type=order_ct(), object_id=OuterRef("pk")).order_by("-timestamp", "-id")
-    qs = Order.objects.annotate(logged_state=Subquery(last.values("state")[:1])).filter(
-        Q(logged_state__isnull=True, state__in=[s for s in State.values if s != State.RECEIVED])
-        | (Q(logged_state__isnull=False) & ~Q(state=F("logged_state")))
-    )
+    qs = Order.objects.annotate(
+        logged_state=Coalesce(Subquery(last.values("state")[:1]), Value(State.RECEIVED.value))
+    ).exclude(state=F("logged_state"))
     qs = _in_period(qs, "updated_at", start, end)
     return _rows(
         "state_written_outside_service",
