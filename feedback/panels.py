@@ -1,28 +1,37 @@
-"""Customer feedback on the order page (R6.2): the questionnaire's answer and the complaints, for those who
-read feedback (:data:`feedback.selectors.FEEDBACK_READERS`), with the forms to record and handle complaints.
-Whether a role may record or handle one is its `orderdesk.roles` action, which the service checks too.
+"""Customer feedback on the order page (R6.2): the questionnaire's answers, phone follow-ups, the customer's
+receipt confirmation and the complaints, for those who read feedback (the roles module's ``feedback.view``),
+with the forms to record follow-ups and complaints and to handle complaints. Whether a role may record or
+handle one is its `orderdesk.roles` action, which the service checks too.
 Registered in :meth:`feedback.apps.FeedbackConfig.ready`."""
 
 from __future__ import annotations
 
-from feedback.forms import ComplaintForm, ComplaintHandleForm
-from feedback.models import Survey
-from feedback.selectors import FEEDBACK_READERS
+from feedback.forms import ComplaintForm, ComplaintHandleForm, FollowUpForm
+from feedback.models import ReceiptConfirmation, Survey
+from feedback.selectors import reads_feedback
 from orderdesk import roles
 from orders.panels import ASIDE, Panel
 
 
 def context(*, order, user, forms: dict) -> dict:
-    if not roles.roles_of(user) & FEEDBACK_READERS:
+    if not reads_feedback(user):
         return {"shows_feedback": False}
+    complaints = list(order.complaints.select_related("recorded_by", "handled_by", "owner"))
+    may_handle = roles.may(user, "complaint.handle", order)
+    if may_handle:
+        for c in complaints:
+            c.handle_form = forms.get(f"complaint_handle-{c.pk}") or ComplaintHandleForm(auto_id=f"id_complaint{c.pk}_%s")
     return {
         "shows_feedback": True,
         "survey": Survey.objects.filter(order=order).first(),
-        "complaints": list(order.complaints.select_related("recorded_by", "handled_by")),
+        "followups": list(order.followups.select_related("recorded_by")),
+        "receipt_confirmation": ReceiptConfirmation.objects.filter(order=order).first(),
+        "complaints": complaints,
         "may_record_complaint": roles.may(user, "complaint.record", order),
-        "may_handle_complaint": roles.may(user, "complaint.handle", order),
+        "may_handle_complaint": may_handle,
+        "may_record_followup": roles.may(user, "followup.record", order),
         "complaint_form": forms.get("complaint") or ComplaintForm(),
-        "complaint_handle_form": ComplaintHandleForm(auto_id=False),
+        "followup_form": forms.get("followup") or FollowUpForm(auto_id="id_followup_%s"),
     }
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from finance.models import Invoice, Payment
-from orderdesk import roles
+from orderdesk import audit, roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from orderdesk.rules import allows
 from orders.models import State
@@ -50,7 +50,10 @@ def create_invoice(*, user, order_id, amount: Decimal, due_date) -> Invoice:
             errors={"amount": [_("Invoices may not exceed the order total (%(left)s left to invoice).")
                                % {"left": order.total_amount - invoiced}]}
         )
-    return Invoice.objects.create(order=order, amount=amount, due_date=due_date, issued_by=user)
+    invoice = Invoice.objects.create(order=order, amount=amount, due_date=due_date, issued_by=user)
+    audit.record(kind="invoice", user=user, order=order, obj=invoice, name="create", after=amount,
+                 note=f"due {due_date}")
+    return invoice
 
 
 @transaction.atomic
@@ -76,8 +79,11 @@ def record_payment(*, user, invoice_id, amount: Decimal, received_on, reference:
     payment = Payment.objects.create(
         invoice=invoice, amount=amount, received_on=received_on, reference=reference.strip(), recorded_by=user
     )
+    before = invoice.paid_amount
     invoice.paid_amount = invoice.paid_amount + amount
     invoice.save(update_fields=["paid_amount"])
+    audit.record(kind="payment", user=user, order=order, obj=payment, name="record", before=before,
+                 after=invoice.paid_amount, note=payment.reference)
     from notifications import events
 
     events.payment_received(payment=payment)  # the assistant (the outbox)

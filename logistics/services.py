@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from logistics.models import Shipment, ShipmentEvent, ShipmentStatus
-from orderdesk import roles
+from orderdesk import audit, roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from orderdesk.rules import allows
 from orders.models import State
@@ -52,6 +52,8 @@ def create_shipment(*, user, order_id, carrier: str, tracking_number: str, expec
         expected_arrival=expected_arrival, created_by=user,
     )
     ShipmentEvent.objects.create(shipment=shipment, status=ShipmentStatus.PREPARING, recorded_by=user)
+    audit.record(kind="shipment", user=user, order=order, obj=shipment, name="create",
+                 after=f"{shipment.carrier} {shipment.tracking_number}")
     return shipment
 
 
@@ -81,8 +83,11 @@ def add_event(*, user, shipment_id, status: str, location: str = "", note: str =
     event = ShipmentEvent.objects.create(
         shipment=shipment, status=status, location=location.strip(), note=note.strip(), recorded_by=user
     )
+    before = shipment.status
     shipment.status = status
     shipment.save(update_fields=["status"])
+    audit.record(kind="shipment", user=user, order=order, obj=shipment, name="event", before=before, after=status,
+                 note=" ".join(x for x in (event.location, event.note) if x))
     from notifications import events
 
     events.shipment_event(event=event)  # the assistant passes it on to the customer (the outbox)

@@ -220,12 +220,36 @@ def escalation_raised(*, escalation) -> int:
 
 
 def complaint_recorded(*, complaint) -> int:
-    """A customer's complaint (R6.2): the sales managers are told (in the app and, by default, by e-mail)."""
+    """A customer's complaint (R6.2): the sales managers are told (in the app and, by default, by e-mail);
+    one the customer filed on the tracking page also tells the order's assistant, who owns it."""
+    order = _order(complaint.order_id)
+    from_customer = complaint.recorded_by_id is None
+    users = users_with_role(Role.SALES_MANAGER) + ([order.assistant] if from_customer else [])
+    return notify(
+        kind=Kind.COMPLAINT, order=order, users=users,
+        dedupe=f"complaint:{complaint.pk}", actor=complaint.recorded_by,
+        message_id="complaint_from_customer" if from_customer else "complaint",
+        params={"text": restricted(complaint.description[:200], FieldClass.INTERNAL)},
+    )
+
+
+def complaint_overdue(*, complaint) -> int:
+    """A complaint past its due date (the scheduled check): its owner and the sales managers, once."""
     order = _order(complaint.order_id)
     return notify(
-        kind=Kind.COMPLAINT, order=order, users=users_with_role(Role.SALES_MANAGER),
-        dedupe=f"complaint:{complaint.pk}", actor=complaint.recorded_by,
-        params={"text": restricted(complaint.description[:200], FieldClass.INTERNAL)},
+        kind=Kind.COMPLAINT, order=order, users=[complaint.owner, *users_with_role(Role.SALES_MANAGER)],
+        dedupe=f"complaint_overdue:{complaint.pk}:{complaint.due_on}", message_id="complaint_overdue",
+        params={"date": messages.date(complaint.due_on)},
+    )
+
+
+def receipt_confirmed(*, confirmation) -> int:
+    """The customer confirmed receipt on the tracking page: the assistant is told before `accept`."""
+    order = _order(confirmation.order_id)
+    result = "receipt_confirmed_passed" if confirmation.inspection_passed else "receipt_confirmed_failed"
+    return notify(
+        kind=Kind.SHIPMENT_UPDATED, order=order, users=[order.assistant], dedupe=f"receipt:{confirmation.pk}",
+        message_id="receipt_confirmed", params={"result": {"msg": result, "params": {}}},
     )
 
 

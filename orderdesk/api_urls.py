@@ -38,7 +38,9 @@ router.register("finance/invoices", finance.InvoiceViewSet, basename="invoice")
 router.register("finance/payments", finance.PaymentViewSet, basename="payment")
 router.register("feedback/surveys", feedback.SurveyViewSet, basename="survey")
 router.register("feedback/complaints", feedback.ComplaintViewSet, basename="complaint")
+router.register("feedback/followups", feedback.FollowUpViewSet, basename="followup")
 router.register("supervision/checks", supervision.PeriodicCheckViewSet, basename="periodic-check")
+router.register("supervision/losses", supervision.LossIncidentViewSet, basename="loss")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),  # in English, whatever the language
@@ -50,6 +52,7 @@ urlpatterns = [
     path("auth/logout/", LogoutView.as_view(), name="api-logout"),
     path("kpis/", supervision.KpiView.as_view(), name="api-kpis"),
     path("audit/", supervision.AuditView.as_view(), name="api-audit"),
+    path("audit/violations/", supervision.ViolationView.as_view(), name="api-violations"),
     *router.urls,
     # Add new routes above this line: anything else under /api/v1/ answers a JSON 404.
     re_path(r"^[\s\S]*$", api_not_found),  # any path, a newline (%0A) in it too

@@ -99,9 +99,21 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "payment.record": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
     # supervision (R6.1)
     "audit.view": frozenset({Role.AUDITOR, Role.SALES_MANAGER}),
-    # customer feedback (R6.2): sales take complaints and suggestions, the manager handles them
+    # customer feedback (R6.2): sales take complaints and suggestions, the manager handles them (moves them
+    # on, resolves, closes, reopens); what customers say is read by sales, finance and audit
+    "feedback.view": frozenset({Role.SALES_ASSISTANT, Role.SALES_MANAGER, Role.FINANCE_MANAGER,
+                                Role.FINANCE_SPECIALIST, Role.AUDITOR}),
+    "complaint.view_all": frozenset({Role.SALES_MANAGER, Role.AUDITOR}),
     "complaint.record": frozenset({OWNER, Role.SALES_MANAGER}),
     "complaint.handle": frozenset({Role.SALES_MANAGER}),
+    # phone follow-ups with a satisfaction score (R6.2)
+    "followup.record": frozenset({OWNER, Role.SALES_MANAGER}),
+    # the customer's tracking link (R5.3): issued again (the old one revoked) by the assistant or the manager
+    "tracking_link.issue": frozenset({OWNER, Role.SALES_MANAGER}),
+    # accountability (R6.3): anyone who manages work reports a loss; the sales manager confirms or dismisses it
+    "loss.view": frozenset({Role.SALES_MANAGER, Role.AUDITOR, Role.FINANCE_MANAGER}),
+    "loss.report": frozenset({Role.SALES_MANAGER, Role.FINANCE_MANAGER}),
+    "loss.decide": frozenset({Role.SALES_MANAGER}),
     # review desk and dashboards (issue 4: R3.1, R4.2, R6.1, R6.3)
     "review.desk": frozenset({Role.SALES_MANAGER}),
     "review.view": frozenset({Role.SALES_MANAGER, Role.AUDITOR, Role.FINANCE_MANAGER, Role.PRODUCTION_SUPERVISOR}),
@@ -115,7 +127,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
 
 # Actions that only read: the auditor may do these (DESIGN §5: reads everything, changes nothing).
 READ_ACTIONS = frozenset({"audit.view", "review.view", "team.view", "kpi.view", "kpi.view_all", "check.view",
-                          "production.workspace"})
+                          "production.workspace", "feedback.view", "complaint.view_all", "loss.view"})
 
 # --- Visibility (DESIGN §5) --------------------------------------------------
 SEES_ALL_ORDERS = frozenset({Role.SALES_MANAGER, Role.AUDITOR}) | FINANCE
@@ -224,6 +236,13 @@ FIELD_CLASSES: dict[str, dict[str, str]] = {
     # reason): surfaces show it through transition_comment_for(), never the raw column
     "django_fsm_log.StateLog": {"description": FieldClass.INTERNAL},
     "supervision.CheckItem": {RECORD: FieldClass.INTERNAL, "loss_amount": FieldClass.PRICE},
+    "supervision.LossIncident": {"amount": FieldClass.PRICE},
+    # the customer's own confirmation of receipt names who signed it
+    "feedback.ReceiptConfirmation": {"received_by": FieldClass.CONTACT},
+    # audit rows of these kinds carry values of a class (amounts, sign-off comments) in before/after/note
+    "orderdesk.AuditEntry": {"kind.invoice": FieldClass.PRICE, "kind.payment": FieldClass.PRICE,
+                             "kind.loss": FieldClass.PRICE, "kind.signoff": FieldClass.INTERNAL,
+                             "kind.check": FieldClass.INTERNAL},
 }
 
 #: The history pseudo-field of a transition's comment (``FIELD_CLASSES["orders.Order"]``).
@@ -305,6 +324,17 @@ def history_values_for(user, kind: str, name: str, before: str, after: str, note
         return before, after, transition_comment_for(user, name, note)
     if name in hidden_history_fields(user):
         return "", "", note
+    return before, after, note
+
+
+def audit_values_for(user, kind: str, name: str, before: str, after: str, note: str) -> tuple[str, str, str]:
+    """An audit-trail row's (before, after, note) as the user may read them: transitions and field changes as
+    :func:`history_values_for`, other kinds hidden whole when their kind is of a hidden class
+    (``FIELD_CLASSES["orderdesk.AuditEntry"]``)."""
+    if kind in ("transition", "change"):
+        return history_values_for(user, kind, name, before, after, note)
+    if f"kind.{kind}" in hidden_fields(user, "orderdesk.AuditEntry"):
+        return "", "", ""
     return before, after, note
 
 

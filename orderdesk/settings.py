@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "orderdesk.middleware.LockTimeoutMiddleware",
+    # the client's address for the audit trail (orderdesk.audit.record reads it)
+    "orderdesk.audit.AuditAddressMiddleware",
     "orderdesk.input_guards.NulByteMiddleware",
     "csp.middleware.CSPMiddleware",
     # last: turns a lockout flagged by the axes backend into its page / JSON answer
@@ -275,6 +277,17 @@ JOINT_REVIEW_THRESHOLD = Decimal(env.str("JOINT_REVIEW_THRESHOLD", default="5000
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="orderdesk-demo")
 # The customer tracking link is signed with SECRET_KEY under this salt.
 TRACKING_SALT = "orderdesk.track"
+# Customers' voice (issue 12, R5.3, R6.2): a tracking link stops working this many days after the order
+# is settled (or cancelled); complaints and suggestions are due this many days after they arrive (the
+# service level per kind); the questionnaire is recalled once when unanswered after SURVEY_REMINDER_DAYS;
+# the tracking page takes at most TRACK_COMPLAINTS_PER_HOUR complaints per link and per address.
+TRACKING_LINK_DAYS = env.int("TRACKING_LINK_DAYS", default=365)
+COMPLAINT_SERVICE_DAYS = {
+    "complaint": env.int("COMPLAINT_SERVICE_DAYS", default=3),
+    "suggestion": env.int("SUGGESTION_SERVICE_DAYS", default=10),
+}
+SURVEY_REMINDER_DAYS = env.int("SURVEY_REMINDER_DAYS", default=7)
+TRACK_COMPLAINTS_PER_HOUR = env.int("TRACK_COMPLAINTS_PER_HOUR", default=5)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- E-mail (issue 9) ---------------------------------------------------------
@@ -398,6 +411,8 @@ AXES_HTTP_RESPONSE_CODE = 429
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     # behind the proxy the client's address is the first of X-Forwarded-For
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The audit trail takes the client's address from X-Forwarded-For only behind the proxy too.
+AUDIT_TRUST_FORWARDED_FOR = env.bool("USE_X_FORWARDED_PROTO", default=False)
 
 # --- Security: API throttles and tokens (issue 9) -------------------------------------
 # Rates per scope ("N/second|minute|hour|day"); `token` is the stricter one of

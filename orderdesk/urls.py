@@ -30,6 +30,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("orderdesk.api_urls")),
     path("track/<str:token>/", tracking.track, name="track"),
+    *feedback_urls.track_urlpatterns,
     path("survey/<str:token>/", feedback_views.survey, name="survey"),
     path("supervision/", include("supervision.urls")),
     path("production/", include("production.workspace_urls")),

@@ -9,6 +9,7 @@ records and notifies after commit.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -176,6 +177,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
+    # the customer's tracking link (R5.3): re-issuing it draws a new key, which revokes the old link
+    tracking_key = models.CharField(_("tracking link key"), max_length=32, blank=True, default="", editable=False)
+    tracking_issued_at = models.DateTimeField(_("tracking link issued at"), null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -206,7 +211,18 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     @property
     def tracking_token(self) -> str:
-        return signing.dumps(self.pk, salt=settings.TRACKING_SALT)
+        """The signed token of the current link: the order and its link key (a first link, never re-issued,
+        signs the order alone). See :func:`orders.selectors.order_for_tracking_token`."""
+        value = [self.pk, self.tracking_key] if self.tracking_key else self.pk
+        return signing.dumps(value, salt=settings.TRACKING_SALT)
+
+    @property
+    def tracking_expires_at(self):
+        """When the link stops working: TRACKING_LINK_DAYS after settlement (or cancellation); None while open."""
+        closed = self.settled_at or self.cancelled_at
+        if closed is None:
+            return None
+        return closed + datetime.timedelta(days=settings.TRACKING_LINK_DAYS)
 
     @property
     def tracking_url(self) -> str:

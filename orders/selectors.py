@@ -269,3 +269,26 @@ def may_read_import_sheet(user, name: str) -> bool:
 
     jobs = ImportJob.objects.filter(file=name)
     return jobs.exists() if user.is_superuser else jobs.filter(user=user).exists()
+
+
+def order_for_tracking_token(token: str) -> Order:
+    """The order behind a customer's tracking link, or NotFound (404) when the link is forged, was replaced
+    by a re-issued one, or expired (TRACKING_LINK_DAYS after settlement or cancellation)."""
+    from django.core import signing
+    from django.utils import timezone
+
+    try:
+        value = signing.loads(token, salt=settings.TRACKING_SALT)
+        if isinstance(value, list) and len(value) == 2:
+            order_id, key = int(value[0]), str(value[1])
+        else:
+            order_id, key = int(value), ""
+        order = Order.objects.select_related("customer", "assistant", "assistant__staff_profile").get(pk=order_id)
+    except (signing.BadSignature, Order.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound() from None
+    if key != order.tracking_key or not key and order.tracking_key:
+        raise NotFound()
+    expires = order.tracking_expires_at
+    if expires is not None and timezone.now() >= expires:
+        raise NotFound()
+    return order

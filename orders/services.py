@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 from django_fsm_log.models import StateLog
 
-from orderdesk import roles
+from orderdesk import audit, roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, InvalidInput, NotFound
 from orders import lifecycle
 from orders.forms import transition_form_class
@@ -226,12 +226,16 @@ def _display(value) -> str:
 
 
 def record_changes(*, order: Order, user, changes: dict[str, tuple]) -> None:
+    """The field history of an order, and the same changes in the audit trail (kind ``change``)."""
     OrderChange.objects.bulk_create(
         [
             OrderChange(order=order, user=user, field=name, old_value=_display(old), new_value=_display(new))
             for name, (old, new) in changes.items()
         ]
     )
+    for name, (old, new) in changes.items():
+        audit.record(kind="change", user=user, order=order, obj=order, name=name, before=_display(old),
+                     after=_display(new))
 
 
 def _lines_summary(lines: list[dict]) -> str:
@@ -380,6 +384,7 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
             # Each condition runs once: its answer is kept on this context, and django-fsm's
             # own check inside `method()` reads it (orders.conditions).
             order._ctx = TransitionContext(user=user, comment=comment, data=values)
+            source_state = order.state
             failed = [cond for cond in spec.conditions if not cond(order)]
             if any(cond.conflict for cond in failed):
                 # e.g. a second `submit` that lost the race to the first
@@ -388,6 +393,8 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
                 raise ConditionsUnmet([{"code": cond.code, "message": str(cond.message)} for cond in failed])
             method(by=user, description=comment or None)
             order.save()
+            audit.record(kind="transition", user=user, order=order, obj=order, name=name, before=source_state,
+                         after=order.state, note=comment)
             # after-effects (lifecycle registry: owned by the department whose rows they write)
             lifecycle.run_after(name, order=order, user=user, comment=comment)
             log = (
@@ -440,6 +447,8 @@ def record_signoff(*, user, order_id, decision: str, comment: str = "") -> Signo
         order=order, review_round=order.review_round, department=department, decision=decision,
         comment=comment.strip(), user=user,
     )
+    audit.record(kind="signoff", user=user, order=order, obj=signoff, name=decision, after=department,
+                 note=signoff.comment)
     from notifications import events
 
     events.signoff_recorded(signoff=signoff)  # an objection or a completed review (the outbox)
@@ -548,3 +557,21 @@ def resolve_escalation(*, user, escalation_id, resolution: str):
     escalation.resolved_at = timezone.now()
     escalation.save(update_fields=["resolution", "resolved_by", "resolved_at"])
     return escalation
+
+
+# --- the customer's tracking link (R5.3) ------------------------------------------------------------
+@transaction.atomic
+def issue_tracking_link(*, user, order_id) -> Order:
+    """Issue a new tracking link for the order: a fresh key, so the link given before answers 404 from now on."""
+    import secrets
+
+    order = lock_visible_order(user, order_id)
+    if not roles.may(user, "tracking_link.issue", order):
+        raise Forbidden()
+    old_issued = order.tracking_issued_at
+    order.tracking_key = secrets.token_urlsafe(16)[:22]
+    order.tracking_issued_at = timezone.now()
+    order.save(update_fields=["tracking_key", "tracking_issued_at", "updated_at"])
+    audit.record(kind="tracking_link", user=user, order=order, obj=order, name="issue",
+                 before=old_issued or "", after=order.tracking_issued_at)
+    return order

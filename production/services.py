@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from orderdesk import roles
+from orderdesk import audit, roles
 from orderdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from orderdesk.rules import allows
 from orders.models import State
@@ -485,6 +485,8 @@ def report_progress(*, user, order_id=None, percent_complete: int | None = None,
     if photo is not None:
         report.photo = photo
     report.save()
+    audit.record(kind="progress", user=user, order=order, obj=report, name="report", after=percent_complete,
+                 note=report.note)
     from notifications import events
 
     events.progress_reported(report=report)  # the assistant; logistics when complete (the outbox)
@@ -539,6 +541,7 @@ def open_issue(*, user, order_id, kind: str, description: str, expected_date=Non
                             expected_date=expected_date, disposition=disposition or "", owner=owner)
     issue.customer_message = draft_customer_message(issue)
     issue.save()
+    audit.record(kind="issue", user=user, order=order, obj=issue, name="open", after=kind, note=issue.description)
     from notifications import events
 
     events.issue_opened(issue=issue)  # in this transaction (the outbox); sending is queued after commit
@@ -591,6 +594,7 @@ def resolve_issue(*, user, issue_id, resolution: str, disposition: str = "") -> 
     issue.resolved_by = user
     issue.resolved_at = timezone.now()
     issue.save(update_fields=fields)
+    audit.record(kind="issue", user=user, order=order, obj=issue, name="resolve", note=issue.resolution)
     return issue
 
 
@@ -639,4 +643,5 @@ def send_customer_message(*, user, issue_id, customer_message: str | None = None
     from notifications import events
 
     events.issue_message_sent(issue=issue)
+    audit.record(kind="issue", user=user, order=issue.order, obj=issue, name="message_sent", note=issue.customer_message)
     return issue

@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from orderdesk import roles
 from orderdesk.admin_base import ReadOnlyAdmin, ReadOnlyInline
-from supervision.models import CheckItem, PeriodicCheck
+from supervision.models import CheckItem, LossIncident, PeriodicCheck
 
 CHECK_READERS = roles.ACTION_ROLES["check.view"]
 
@@ -39,3 +39,14 @@ class CheckItemAdmin(ReadOnlyAdmin):
     list_display = ("check_run", "order", "outcome", "loss_amount", "responsible", "checked_by", "checked_at")
     list_filter = ("outcome",)
     list_select_related = ("check_run", "order", "responsible", "checked_by")
+
+
+@admin.register(LossIncident)
+class LossIncidentAdmin(ReadOnlyAdmin):
+    """Loss incidents (R6.3): reported and decided on /supervision/losses/ or the API (services check roles)."""
+
+    view_roles = roles.ACTION_ROLES["loss.view"]
+    list_display = ("reported_at", "order", "amount", "responsible", "status", "decided_by", "decided_at")
+    list_filter = ("status",)
+    list_select_related = ("order", "responsible", "decided_by")
+    search_fields = ("order__number", "cause", "corrective_action")

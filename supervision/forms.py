@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -84,6 +86,13 @@ class AuditFilterForm(forms.Form):
                                   empty_label=_("Everyone"))
     start = forms.DateField(label=_("From"), required=False, widget=DateInput)
     end = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from orderdesk.audit import KINDS
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("All kinds")), *KINDS.items()]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,3 +103,41 @@ class AuditFilterForm(forms.Form):
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError(_("The start is after the end."))
         return data
+
+
+class ViolationFilterForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput)
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    rule = forms.ChoiceField(label=_("Rule"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from supervision.selectors.violations import RULES
+
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].choices = [("", _("All rules")), *((k, v[0]) for k, v in RULES.items())]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("The start is after the end."))
+        return data
+
+
+class LossForm(forms.Form):
+    order = forms.CharField(label=_("Order number"), max_length=40)
+    cause = forms.CharField(label=_("Cause"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    amount = forms.DecimalField(label=_("Amount"), max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
+    responsible = forms.ModelChoiceField(label=_("Person responsible"), queryset=User.objects.none())
+    corrective_action = forms.CharField(label=_("Corrective action"), max_length=5000,
+                                        widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].queryset = User.objects.filter(is_active=True, groups__isnull=False).distinct() \
+            .order_by("username")
+        self.fields["responsible"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
+class LossDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=[("confirmed", _("Confirm")), ("dismissed", _("Dismiss"))])
+    note = forms.CharField(label=_("Note (required to dismiss)"), required=False, max_length=5000)

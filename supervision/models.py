@@ -70,3 +70,40 @@ class CheckItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.check_run_id} {self.order_id} {self.outcome}"
+
+
+class LossIncident(models.Model):
+    """A loss on an order caused by a person's error (R6.3): cause, amount, who is responsible and what is done
+    so it does not happen again. A sales manager confirms it (it then counts in that person's KPIs,
+    ``recorded_loss``) or dismisses it."""
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", _("Reported")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="loss_incidents",
+                              verbose_name=_("order"))
+    cause = models.TextField(_("cause"))
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2,
+                                 validators=[MinValueValidator(Decimal("0.01"))])
+    responsible = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="loss_incidents",
+                                    verbose_name=_("person responsible"))
+    corrective_action = models.TextField(_("corrective action"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REPORTED,
+                              db_index=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("reported by"))
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now, db_index=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, db_index=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = _("loss incident")
+        verbose_name_plural = _("loss incidents")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.amount} {self.status}"

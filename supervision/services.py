@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orderdesk import roles
+from orderdesk import audit, roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from orderdesk.roles import Role
 from orders import services as order_services
@@ -163,4 +163,73 @@ def record_check_outcome(*, user, item_id, outcome: str, error_description: str 
     item.checked_by = user
     item.checked_at = timezone.now()
     item.save()
+    audit.record(kind="loss" if loss else "check", user=user, order=item.order_id, obj=item, name=outcome,
+                 after=loss or "", note=item.error_description)
     return item
+
+
+# --- accountability (R6.3): loss incidents ------------------------------------------------------------
+MAX_LOSS_TEXT = 5000
+
+
+@transaction.atomic
+def report_loss(*, user, order_id, cause: str, amount, responsible_id, corrective_action: str):
+    """Record a loss on any order (visible to the caller): cause, amount, the person responsible and the
+    corrective action. It counts in the person's KPIs once a sales manager confirms it."""
+    from orders.selectors import lock_visible_order
+    from supervision.models import LossIncident
+
+    order = lock_visible_order(user, order_id)
+    if not roles.may(user, "loss.report", order):
+        raise Forbidden()
+    errors = {}
+    cause, corrective_action = (cause or "").strip(), (corrective_action or "").strip()
+    for name, value in (("cause", cause), ("corrective_action", corrective_action)):
+        if not value:
+            errors[name] = [_("This field is required.")]
+        elif len(value) > MAX_LOSS_TEXT:
+            errors[name] = [_("Please keep it under %(n)s characters.") % {"n": MAX_LOSS_TEXT}]
+    try:
+        amount = Decimal(str(amount)).quantize(Decimal("0.01"))
+        if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e14"):
+            raise InvalidOperation
+    except (InvalidOperation, TypeError, ValueError):
+        errors["amount"] = [_("Give an amount greater than zero.")]
+    responsible = User.objects.filter(pk=responsible_id, is_active=True).first() if responsible_id else None
+    if responsible is None:
+        errors["responsible"] = [_("Choose the person responsible.")]
+    if errors:
+        raise InvalidInput(errors=errors)
+    loss = LossIncident.objects.create(order=order, cause=cause, amount=amount, responsible=responsible,
+                                       corrective_action=corrective_action, reported_by=user)
+    audit.record(kind="loss", user=user, order=order, obj=loss, name="report", after=amount,
+                 note=f"{responsible.get_username()}: {cause[:500]}")
+    return loss
+
+
+@transaction.atomic
+def decide_loss(*, user, loss_id, decision: str, note: str = ""):
+    """A sales manager confirms or dismisses a reported loss (409 once decided)."""
+    from orders.selectors import lock_visible_order
+    from supervision.models import LossIncident
+
+    try:
+        loss = LossIncident.objects.get(pk=loss_id)
+    except (LossIncident.DoesNotExist, TypeError, ValueError):
+        raise NotFound() from None
+    order = lock_visible_order(user, loss.order_id)
+    if not roles.may(user, "loss.decide", order):
+        raise Forbidden()
+    if decision not in (LossIncident.Status.CONFIRMED, LossIncident.Status.DISMISSED):
+        raise InvalidInput(errors={"decision": [_("Choose confirm or dismiss.")]})
+    note = (note or "").strip()
+    if decision == LossIncident.Status.DISMISSED and not note:
+        raise InvalidInput(errors={"note": [_("Say why the loss is dismissed.")]})
+    loss = LossIncident.objects.select_for_update().get(pk=loss.pk)
+    if loss.status != LossIncident.Status.REPORTED:
+        raise Conflict(_("This loss was already decided."), code="already_decided")
+    loss.status, loss.decided_by, loss.decided_at, loss.decision_note = decision, user, timezone.now(), note[:5000]
+    loss.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    audit.record(kind="loss", user=user, order=order, obj=loss, name=decision, before=LossIncident.Status.REPORTED,
+                 after=decision, note=note)
+    return loss

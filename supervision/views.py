@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied, ValidationError
 
 from orderdesk import exports, roles
@@ -319,7 +319,9 @@ def kpi_page(request):
 
 
 CSV_COLUMNS = ["accuracy_rate", "on_time_delivery_rate", "on_time_in_full_rate", "satisfaction",
-               "survey_response_rate", "complaint_count", "review_turnaround_hours", "recorded_loss", "errors_found"]
+               "survey_response_rate", "complaint_count", "review_turnaround_hours", "recorded_loss", "errors_found",
+               "survey_satisfaction", "followup_satisfaction", "complaints_resolved", "complaint_handling_hours",
+               "loss_incidents"]
 CSV_COUNTS = ["orders_submitted", "orders_decided", "orders_accurate", "orders_returned", "orders_corrected",
               "orders_due", "orders_on_time", "orders_on_time_in_full", "orders_approved"]
 
@@ -418,6 +420,7 @@ def check_outcome(request, pk: int, item_id: int):
 
 # --- internal audit (R6.1) ----------------------------------------------------------------------------
 @login_required
+@require_safe
 def audit(request):
     """The audit trail as a page: every transition and field change, filtered, paginated, as CSV on demand."""
     _require(request.user, "audit.view")
@@ -429,7 +432,7 @@ def audit(request):
         if data["order"]:
             order_id = Order.objects.filter(number=data["order"].strip()).values_list("pk", flat=True).first() or 0
         rows = audit_reads.audit_trail(order_id=order_id, user_id=data["user"].pk if data["user"] else None,
-                                     start=data["start"], end=data["end"])
+                                       start=data["start"], end=data["end"], kind=data.get("kind") or None)
     elif not form.is_bound:
         rows = audit_reads.audit_trail()
     if rows is not None and request.GET.get("format") == "csv":
@@ -449,10 +452,13 @@ def audit(request):
     }, status=200 if form.is_valid() or not form.is_bound else 400)
 
 
-def _audit_entry(user, numbers, people, kind, order_id, user_id, at, name, before, after, note) -> dict:
-    before, after, note = roles.history_values_for(user, kind, name, before, after, note)
-    return {"kind": kind, "order_id": order_id, "number": numbers.get(order_id), "user": people.get(user_id),
-            "at": at, "code": name, **_audit_labels(kind, name, before, after), "note": note}
+def _audit_entry(user, numbers, people, kind, order_id, user_id, at, name, before, after, note, address) -> dict:
+    from orderdesk.audit import KINDS
+
+    before, after, note = roles.audit_values_for(user, kind, name, before, after, note)
+    return {"kind": kind, "kind_label": KINDS.get(kind, kind), "order_id": order_id, "number": numbers.get(order_id),
+            "user": people.get(user_id), "at": at, "code": name, **_audit_labels(kind, name, before, after),
+            "note": note, "address": address}
 
 
 def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
@@ -463,6 +469,8 @@ def _audit_labels(kind: str, name: str, before: str, after: str) -> dict:
         labels = dict(State.choices)
         return {"name": lifecycle.label(name), "before": labels.get(before, before),
                 "after": labels.get(after, after)}
+    if kind != "change":
+        return {"name": name, "before": before, "after": after}
     if name == "lines":  # `lines` is the reverse relation (no verbose_name): the edit of an order's lines
         return {"name": _("lines"), "before": before, "after": after}
     if name == "reassignment_reason":  # recorded with a reassignment (orders.services.reassign_order)
@@ -480,7 +488,8 @@ def _audit_csv(rows, user):
     writer = exports.CsvRowWriter()  # returns each line; formula-leading cells neutralised
 
     def lines():
-        yield writer.writerow(["at", "kind", "order", "user", "transition_or_field", "from", "to", "comment"])
+        yield writer.writerow(["at", "kind", "order", "user", "transition_or_field", "from", "to", "comment",
+                               "address"])
         batch = []
         for row in rows.iterator(chunk_size=2000):
             batch.append(row)
@@ -492,10 +501,10 @@ def _audit_csv(rows, user):
     def named(batch):
         numbers = dict(Order.objects.filter(pk__in={r[1] for r in batch}).values_list("pk", "number"))
         names = dict(User.objects.filter(pk__in={r[2] for r in batch if r[2]}).values_list("pk", "username"))
-        for kind, order_id, user_id, at, name, before, after, note in batch:
-            before, after, note = roles.history_values_for(user, kind, name, before, after, note)
-            yield writer.writerow([timezone.localtime(at).isoformat(), kind, numbers.get(order_id, order_id),
-                                   names.get(user_id, ""), name, before, after, note])
+        for kind, order_id, user_id, at, name, before, after, note, address in batch:
+            before, after, note = roles.audit_values_for(user, kind, name, before, after, note)
+            yield writer.writerow([timezone.localtime(at).isoformat(), kind, numbers.get(order_id, order_id) or "",
+                                   names.get(user_id, ""), name, before, after, note, address or ""])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="orderdesk-audit.csv"'
@@ -511,7 +520,7 @@ def complaints(request):
     from feedback.models import Complaint
     from feedback.selectors import visible_complaints
 
-    _require(request.user, "complaint.handle")
+    _require(request.user, "complaint.view_all")
     status = request.GET.get("status", "")
     rows = visible_complaints(request.user).select_related("order__customer", "order__assistant")
     if status in Complaint.Status.values:
@@ -521,3 +530,124 @@ def complaints(request):
     return render(request, "supervision/complaints.html", {
         "page": page, "status": status, "statuses": Complaint.Status.choices,
     })
+
+
+# --- the violation report (R6.1) ----------------------------------------------------------------------
+@login_required
+@require_safe
+def violations(request):
+    """The process rules broken, each rule explained; filtered by period and rule; CSV on demand."""
+    from supervision.selectors import violations as violation_reads
+
+    _require(request.user, "audit.view")
+    form = forms.ViolationFilterForm(request.GET or None)
+    rows = []
+    if form.is_valid() or not form.is_bound:
+        data = form.cleaned_data if form.is_bound else {}
+        rows = violation_reads.violations(start=data.get("start"), end=data.get("end"),
+                                          rule=data.get("rule") or None, viewer=request.user)
+    people = {u.pk: u for u in User.objects.filter(pk__in={r["user"] for r in rows if r["user"]})}
+    if request.GET.get("format") == "csv" and (form.is_valid() or not form.is_bound):
+        def csv_rows():
+            for r in rows:
+                who = people.get(r["user"])
+                yield [r["rule"], r["number"], who.get_username() if who else "",
+                       violation_reads.as_datetime(r["at"]).isoformat(), r["detail"]]
+
+        response = StreamingHttpResponse(exports.csv_stream(["rule", "order", "user", "at", "detail"], csv_rows()),
+                                         content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="orderdesk-violations.csv"'
+        return response
+    counts = {name: 0 for name in violation_reads.RULES}
+    for r in rows:
+        counts[r["rule"]] += 1
+        r["person"] = people.get(r["user"])
+        r["title"] = violation_reads.RULES[r["rule"]][0]
+    rules = [{"code": code, "title": title, "explanation": text, "count": counts[code]}
+             for code, (title, text) in violation_reads.RULES.items()]
+    query = request.GET.copy()
+    query.pop("format", None)
+    return render(request, "supervision/violations.html", {
+        "form": form, "rows": rows, "rules": rules, "query": query.urlencode(),
+    }, status=400 if form.is_bound and not form.is_valid() else 200)
+
+
+# --- accountability (R6.3): loss incidents ----------------------------------------------------------
+@login_required
+def losses(request):
+    """Loss incidents: list (CSV), report one, and (sales manager) confirm or dismiss it."""
+    from supervision.models import LossIncident
+    from supervision.selectors.losses import visible_losses
+
+    user = request.user
+    if not (roles.may(user, "loss.view") or roles.may(user, "loss.report")):
+        raise PermissionDenied
+    form, status_code = None, 200
+    if request.method == "POST":
+        if not roles.may(user, "loss.report"):
+            raise PermissionDenied
+        form = forms.LossForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            order_id = Order.objects.filter(number=data["order"].strip()).values_list("pk", flat=True).first()
+            try:
+                services.report_loss(user=user, order_id=order_id or 0, cause=data["cause"], amount=data["amount"],
+                                     responsible_id=data["responsible"].pk,
+                                     corrective_action=data["corrective_action"])
+            except NotFound:
+                form.add_error("order", _("No order you can see has this number."))
+            except Forbidden:
+                raise PermissionDenied from None
+            except ServiceError as exc:
+                for field, problems in (exc.errors or {}).items():
+                    for problem in problems:
+                        form.add_error(field if field in form.fields else None, str(problem))
+            else:
+                messages.success(request, _("The loss was recorded; a sales manager confirms or dismisses it."))
+                return redirect(reverse("supervision:losses"))
+        status_code = 400
+    rows = visible_losses(user)
+    status_filter = request.GET.get("status", "")
+    if status_filter in LossIncident.Status.values:
+        rows = rows.filter(status=status_filter)
+    sees_prices = roles.sees_prices(user)
+    if request.GET.get("format") == "csv":
+        def csv_rows():
+            for loss in rows.iterator(chunk_size=1000):
+                yield [loss.reported_at.isoformat(), loss.order.number, loss.cause,
+                       str(loss.amount) if sees_prices else "", loss.responsible.get_username(),
+                       loss.corrective_action, loss.status, loss.decided_by.get_username() if loss.decided_by else "",
+                       loss.decision_note]
+
+        header = ["reported_at", "order", "cause", "amount", "responsible", "corrective_action", "status",
+                  "decided_by", "decision_note"]
+        response = StreamingHttpResponse(exports.csv_stream(header, csv_rows()), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="orderdesk-losses.csv"'
+        return response
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "supervision/losses.html", {
+        "page": page, "form": form or (forms.LossForm() if roles.may(user, "loss.report") else None),
+        "may_decide": roles.may(user, "loss.decide"), "decision_form": forms.LossDecisionForm(),
+        "statuses": LossIncident.Status.choices, "status": status_filter, "sees_prices": sees_prices,
+    }, status=status_code)
+
+
+@login_required
+@require_POST
+def loss_decide(request, pk: int):
+    form = forms.LossDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose confirm or dismiss."))
+        return redirect(reverse("supervision:losses"))
+    try:
+        services.decide_loss(user=request.user, loss_id=pk, decision=form.cleaned_data["decision"],
+                             note=form.cleaned_data["note"])
+    except NotFound:
+        raise Http404 from None
+    except Forbidden:
+        raise PermissionDenied from None
+    except ServiceError as exc:
+        messages.error(request, "; ".join(_errors(exc)))
+        return redirect(reverse("supervision:losses"))
+    messages.success(request, _("The decision is recorded."))
+    return redirect(reverse("supervision:losses"))

@@ -248,3 +248,11 @@ class ReassignInputSerializer(serializers.Serializer):
     assistant = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
 
 
+
+
+class TrackingLinkSerializer(serializers.Serializer):
+    """A newly issued customer tracking link (R5.3) and when it expires (null until the order is settled)."""
+
+    tracking_url = serializers.CharField(read_only=True)
+    tracking_issued_at = serializers.DateTimeField(read_only=True)
+    tracking_expires_at = serializers.DateTimeField(read_only=True, allow_null=True)

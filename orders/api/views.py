@@ -216,6 +216,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
         clarification = services.open_clarification(user=request.user, order_id=pk, **serializer.validated_data)
         return Response(s.ClarificationSerializer(clarification).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None, responses={200: s.TrackingLinkSerializer}, filters=False,
+                   summary=_("Issue a new customer tracking link; the previous one answers 404 from now on"))
+    @action(detail=True, methods=["post"], url_path="tracking-link", url_name="tracking-link")
+    def tracking_link(self, request, pk=None):
+        order = services.issue_tracking_link(user=request.user, order_id=pk)
+        return Response(s.TrackingLinkSerializer(order).data)
+
     @extend_schema(request=s.ReassignInputSerializer, responses={200: s.OrderDetailSerializer}, filters=False,
                    summary=_("Give the order to another assistant (sales manager)"))
     @action(detail=True, methods=["post"])

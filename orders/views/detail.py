@@ -218,6 +218,7 @@ def detail_context(request, order: Order, *, failed: str | None = None, forms: d
         "transitions": _transition_buttons(
             order, user, failed=failed, posted=(posted if posted is not None else request.POST) if failed else None),
         "read_only": roles.is_read_only(user),
+        "may_issue_tracking_link": roles.may(user, "tracking_link.issue", order),
         "today": timezone.localdate(),
         **panels.page_context(order=order, user=user, forms=forms),
     }

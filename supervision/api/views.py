@@ -22,7 +22,7 @@ from orderdesk.viewsets import APIViewSet
 from orders.models import Order
 from supervision import services
 from supervision.api import serializers as s
-from supervision.models import CheckItem, PeriodicCheck
+from supervision.models import CheckItem, LossIncident, PeriodicCheck
 from supervision.selectors import audit as audit_reads, kpis as kpi_reads
 
 User = get_user_model()
@@ -127,6 +127,7 @@ class AuditQuerySerializer(serializers.Serializer):
     user = serializers.IntegerField(required=False, min_value=1)
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
+    kind = serializers.CharField(required=False, max_length=40)
 
     def validate(self, attrs):
         if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
@@ -135,11 +136,13 @@ class AuditQuerySerializer(serializers.Serializer):
 
 
 class AuditView(APIView):
-    """`GET /api/v1/audit/?order=&user=&start=&end=`: every recorded change, newest first (R6.1).
+    """`GET /api/v1/audit/?order=&user=&start=&end=&kind=`: every recorded change, newest first (R6.1).
 
-    For the auditor and the sales manager: each transition (who, when, from, to,
-    comment) and each field change (who, when, field, old and new value) of every
-    order, filtered by order id, user id and local dates (inclusive), paginated.
+    For the auditor and the sales manager: one append-only trail of transitions (who, when,
+    from, to, comment), field changes (field, old and new value), sign-offs, invoices, payments,
+    shipments, progress, issues, promise changes, complaints, follow-ups, tracking links and losses;
+    each row with its ``kind``, the object written and the caller's ``address``. Filtered by order id,
+    user id, kind and local dates (inclusive), paginated.
     """
 
     permission_classes = API_PERMISSIONS
@@ -150,6 +153,9 @@ class AuditView(APIView):
             OpenApiParameter("user", int, description="a user id"),
             OpenApiParameter("start", str, description="YYYY-MM-DD"),
             OpenApiParameter("end", str, description="YYYY-MM-DD"),
+            OpenApiParameter("kind", str, description="a kind of change (transition, change, signoff, invoice, "
+                             "payment, shipment, progress, issue, promise, complaint, followup, receipt, "
+                             "tracking_link, loss)"),
         ],
         responses={200: dict},
     )
@@ -160,19 +166,110 @@ class AuditView(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         rows = audit_reads.audit_trail(order_id=params.get("order"), user_id=params.get("user"),
-                                     start=params.get("start"), end=params.get("end"))
+                                       start=params.get("start"), end=params.get("end"), kind=params.get("kind"))
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         numbers = dict(Order.objects.filter(pk__in={r[1] for r in page}).values_list("pk", "number"))
         names = dict(User.objects.filter(pk__in={r[2] for r in page if r[2]}).values_list("pk", "username"))
         entries = []
-        for kind, order_id, user_id, at, name, before, after, note in page:
-            before, after, note = roles.history_values_for(request.user, kind, name, before, after, note)
+        for kind, order_id, user_id, at, name, before, after, note, address in page:
+            before, after, note = roles.audit_values_for(request.user, kind, name, before, after, note)
             entry = {"kind": kind, "order": order_id, "order_number": numbers.get(order_id), "user": user_id,
-                     "username": names.get(user_id), "at": at}
+                     "username": names.get(user_id), "at": at, "address": address}
             if kind == "transition":
                 entry.update(transition=name, source_state=before, state=after, comment=note)
-            else:
+            elif kind == "change":
                 entry.update(field=name, old_value=before, new_value=after)
+            else:
+                entry.update(action=name, before=before, after=after, note=note)
             entries.append(entry)
         return paginator.get_paginated_response(entries)
+
+
+class ViolationView(APIView):
+    """`GET /api/v1/audit/violations/?start=&end=&rule=`: the process rules broken (R6.1), one query per rule.
+
+    Rules: self_approval, credit_override, change_after_approval, late_without_notice,
+    accepted_without_receipt, settled_without_payment, state_written_outside_service
+    (:mod:`supervision.selectors.violations`). For the auditor and the sales manager.
+    """
+
+    permission_classes = API_PERMISSIONS
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", str, description="YYYY-MM-DD"),
+            OpenApiParameter("end", str, description="YYYY-MM-DD"),
+            OpenApiParameter("rule", str, description="one rule only"),
+        ],
+        responses={200: s.ViolationSerializer(many=True)},
+    )
+    def get(self, request):
+        from supervision.selectors import violations as violation_reads
+
+        if not roles.may(request.user, "audit.view"):
+            raise PermissionDenied(_("Your role may not read the violation report."))
+        query = s.ViolationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        rows = violation_reads.violations(start=params.get("start"), end=params.get("end"),
+                                          rule=params.get("rule"), viewer=request.user)
+        for row in rows:
+            row["at"] = violation_reads.as_datetime(row["at"])
+        return Response(s.ViolationSerializer(rows, many=True).data)
+
+
+class LossIncidentFilterSerializer(serializers.Serializer):
+    order = serializers.IntegerField(required=False, min_value=1)
+    status = serializers.ChoiceField(required=False, choices=LossIncident.Status.choices)
+    responsible = serializers.IntegerField(required=False, min_value=1)
+
+
+class LossIncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
+    """Loss incidents (R6.3): `GET, POST /api/v1/supervision/losses/` {"order","cause","amount","responsible",
+    "corrective_action"}; `POST /{id}/confirm/` or `/{id}/dismiss/` {"note"} by a sales manager. Confirmed
+    losses count in the responsible person's KPIs (`recorded_loss`)."""
+
+    serializer_class = s.LossIncidentSerializer
+
+    def get_queryset(self):
+        from supervision.selectors.losses import visible_losses
+
+        rows = visible_losses(self.request.user)
+        if self.action == "list":
+            query = LossIncidentFilterSerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            params = query.validated_data
+            if params.get("order"):
+                rows = rows.filter(order_id=params["order"])
+            if params.get("status"):
+                rows = rows.filter(status=params["status"])
+            if params.get("responsible"):
+                rows = rows.filter(responsible_id=params["responsible"])
+        return rows
+
+    @extend_schema(request=s.LossIncidentInputSerializer, responses={201: s.LossIncidentSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.LossIncidentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        loss = services.report_loss(user=request.user, order_id=values["order"], cause=values["cause"],
+                                    amount=values["amount"], responsible_id=values["responsible"],
+                                    corrective_action=values["corrective_action"])
+        return Response(s.LossIncidentSerializer(loss).data, status=status.HTTP_201_CREATED)
+
+    def _decide(self, request, pk, decision):
+        data = s.LossDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        loss = services.decide_loss(user=request.user, loss_id=pk, decision=decision, note=data.validated_data["note"])
+        return Response(s.LossIncidentSerializer(loss).data)
+
+    @extend_schema(request=s.LossDecisionSerializer, responses={200: s.LossIncidentSerializer}, filters=False)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        return self._decide(request, pk, LossIncident.Status.CONFIRMED)
+
+    @extend_schema(request=s.LossDecisionSerializer, responses={200: s.LossIncidentSerializer}, filters=False)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        return self._decide(request, pk, LossIncident.Status.DISMISSED)

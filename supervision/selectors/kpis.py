@@ -56,7 +56,7 @@ from django_fsm_log.models import StateLog
 
 from orderdesk.roles import Role
 from orders.models import Order, OrderChange, State
-from supervision.models import CheckItem
+from supervision.models import CheckItem, LossIncident
 from supervision.selectors.common import (
     CORRECTION_FIELDS,
     User,
@@ -86,8 +86,15 @@ KPI_DEFINITIONS = [
     ("on_time_in_full_rate", _("On time in full"), _(
         "Of the same orders, the share delivered on time whose delivery was never rejected (no rework).")),
     ("satisfaction", _("Customer satisfaction"), _(
-        "Mean score (1–5) of the answers to the questionnaires sent in the period (each accepted delivery "
-        "invites the customer).")),
+        "Mean score (1–5) over both sources: the overall rating of the questionnaires sent in the period (each "
+        "accepted delivery invites the customer) and the scores of the phone follow-ups recorded in it.")),
+    ("survey_satisfaction", _("Satisfaction (questionnaires)"), _(
+        "Mean overall rating (1–5) of the questionnaires sent in the period and answered.")),
+    ("followup_satisfaction", _("Satisfaction (phone follow-ups)"), _(
+        "Mean score (1–5) of the phone follow-ups recorded in the period.")),
+    ("complaint_handling_hours", _("Complaint handling (hours)"), _(
+        "Mean hours from a complaint or suggestion being recorded to its resolution, over those resolved in "
+        "the period.")),
     ("survey_response_rate", _("Survey response rate"), _(
         "Questionnaires answered divided by questionnaires sent in the period.")),
     ("complaint_count", _("Complaints"), _(
@@ -95,7 +102,8 @@ KPI_DEFINITIONS = [
     ("review_turnaround_hours", _("Review turnaround (hours)"), _(
         "Mean hours from submission to the manager's approval, over orders approved in the period.")),
     ("recorded_loss", _("Recorded losses"), _(
-        "Losses from errors found by periodic checks in the period, recorded against the person responsible.")),
+        "Losses recorded against the person responsible in the period: errors found by periodic checks, and "
+        "loss incidents a sales manager confirmed.")),
 ]
 
 
@@ -171,7 +179,7 @@ def feedback_metrics(orders, lo, hi, *, group: str = "assistant") -> dict:
     buckets, so the team's figures are the sums of its members'. One grouped
     query each.
     """
-    from feedback.models import Complaint, Survey
+    from feedback.models import Complaint, FollowUp, Survey
 
     key = f"order__{group}"
     result: dict = defaultdict(dict)
@@ -196,16 +204,43 @@ def feedback_metrics(orders, lo, hi, *, group: str = "assistant") -> dict:
     )
     for row in complaints:
         result[row[key]]["complaints"] = row["n"]
+    # complaints and suggestions resolved in the period, with their handling time (recorded → resolved)
+    handled = (
+        Complaint.objects.filter(order__in=orders.values("pk"), resolved_at__gte=lo, resolved_at__lt=hi)
+        .annotate(handling=duration(F("resolved_at") - F("created_at")))
+        .values(key)
+        .annotate(n=Count("pk"), total=Sum("handling"))
+    )
+    for row in handled:
+        result[row[key]].update(resolved=row["n"], handling_total=row["total"])
+    followups = (
+        FollowUp.objects.filter(order__in=orders.values("pk"), created_at__gte=lo, created_at__lt=hi)
+        .values(key)
+        .annotate(n=Count("pk"), total=Sum("score"))
+    )
+    for row in followups:
+        result[row[key]].update(followups=row["n"], followup_sum=row["total"] or 0)
     return result
 
 
 def feedback_figures(raw: dict) -> dict:
-    """Satisfaction (mean score of the answers), response rate (answered / sent) and complaint count."""
+    """Satisfaction from both sources (R6.2): the questionnaires' overall score and the phone follow-ups'
+    score, each shown (``survey_satisfaction``, ``followup_satisfaction``) and together (``satisfaction``,
+    the mean over every score of both); response rate (answered / sent); complaint count and handling time."""
     answered = raw.get("answered", 0)
+    followups = raw.get("followups", 0)
+    scores = answered + followups
+    resolved = raw.get("resolved", 0)
     return {
-        "satisfaction": round(raw.get("score_sum", 0) / answered, 2) if answered else None,
+        "satisfaction": round((raw.get("score_sum", 0) + raw.get("followup_sum", 0)) / scores, 2) if scores else None,
+        "survey_satisfaction": round(raw.get("score_sum", 0) / answered, 2) if answered else None,
+        "followup_satisfaction": round(raw.get("followup_sum", 0) / followups, 2) if followups else None,
+        "followup_count": followups,
         "survey_response_rate": rate(answered, raw.get("sent", 0)),
         "complaint_count": raw.get("complaints", 0),
+        "complaints_resolved": resolved,
+        "complaint_handling_hours": hours(raw["handling_total"] / resolved) if resolved and raw.get("handling_total")
+        else None,
     }
 
 
@@ -219,6 +254,7 @@ def _metrics(acc: dict, dlv: dict, trn: dict, fb: dict, loss: dict) -> dict:
         "review_turnaround_hours": hours(trn["turnaround_total"] / trn["approved"]) if trn.get("approved") else None,
         "recorded_loss": str((loss.get("loss") or Decimal("0.00")).quantize(Decimal("0.01"))),
         "errors_found": loss.get("errors", 0),
+        "loss_incidents": loss.get("incidents", 0),
         "counts": {
             "orders_submitted": acc.get("submitted", 0),
             "orders_decided": acc.get("decided", 0),
@@ -280,6 +316,15 @@ def kpis(*, start: datetime.date, end: datetime.date, assistant=None, series: st
     if assistant is not None:
         losses = losses.filter(responsible=assistant)
     loss = grouped(losses, {"loss": Sum("loss_amount"), "errors": Count("pk")}, key="responsible")
+    # confirmed loss incidents (R6.3), by the person responsible, in the period they were confirmed
+    incidents = LossIncident.objects.filter(status=LossIncident.Status.CONFIRMED, decided_at__gte=lo, decided_at__lt=hi)
+    if assistant is not None:
+        incidents = incidents.filter(responsible=assistant)
+    for pk, row in grouped(incidents, {"incident_loss": Sum("amount"), "incidents": Count("pk")},
+                           key="responsible").items():
+        target = loss.setdefault(pk, {"loss": None, "errors": 0})
+        target["loss"] = (target.get("loss") or Decimal("0.00")) + (row["incident_loss"] or Decimal("0.00"))
+        target["incidents"] = row["incidents"]
     fb = feedback_metrics(orders, lo, hi, group="assistant")
 
     ids = set(acc) | set(dlv) | set(trn) | {k for k in loss if k is not None}

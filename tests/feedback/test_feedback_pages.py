@@ -75,7 +75,12 @@ def test_the_manager_sees_every_complaint_open_first(client, api_client_for, acc
     assert "Please call before delivery" in only_open and "Scratched housing" not in only_open
 
 
-def test_only_the_manager_has_the_complaints_page(client, sales_assistant, production_supervisor, auditor):
-    for user in (sales_assistant, production_supervisor, auditor):
+def test_the_manager_and_the_auditor_have_the_complaints_page(client, sales_assistant, production_supervisor,
+                                                              logistics_specialist, auditor, sales_manager):
+    # issue 12: the auditor reads complaints too (read-only: no form to handle them)
+    for user in (sales_assistant, production_supervisor, logistics_specialist):
         client.force_login(user)
         assert client.get("/supervision/complaints/").status_code == 403
+    for user in (auditor, sales_manager):
+        client.force_login(user)
+        assert client.get("/supervision/complaints/").status_code == 200

@@ -60,3 +60,24 @@ def test_seed_demo_gives_the_kpis_months_of_history():
     assert body["on_time_delivery_rate"] is not None and 0 < body["on_time_delivery_rate"] < 1
     assert body["review_turnaround_hours"] and body["review_turnaround_hours"] > 0
     assert len(body["series"]) >= 4  # finished orders spread over several months
+
+
+def test_seed_demo_voices_the_customers():
+    """Issue 12: most questionnaires answered, follow-ups, a complaint to closure, a confirmed loss, phones."""
+    from feedback.models import Complaint, FollowUp, Survey
+    from orderdesk.models import StaffProfile
+    from supervision.models import LossIncident
+
+    seed()
+    sent = Survey.objects.count()
+    answered = Survey.objects.filter(answered_at__isnull=False).count()
+    assert sent >= 5 and answered >= sent - 1 and answered > sent / 2
+    assert Survey.objects.filter(quality__isnull=False, punctuality__isnull=False).count() == answered
+    assert FollowUp.objects.count() >= 3
+    assert Complaint.objects.filter(source="customer", status="closed", customer_told_at__isnull=False).exists() \
+        or Complaint.objects.filter(source="customer", status="closed").exists()
+    assert LossIncident.objects.filter(status="confirmed").exists()
+    assert StaffProfile.objects.filter(user__username="sales_assistant").exclude(phone="").exists()
+    counts = (FollowUp.objects.count(), Complaint.objects.count(), LossIncident.objects.count())
+    seed()
+    assert (FollowUp.objects.count(), Complaint.objects.count(), LossIncident.objects.count()) == counts

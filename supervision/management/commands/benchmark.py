@@ -44,8 +44,14 @@ class Command(BaseCommand):
         parser.add_argument("--risk-ratio", type=float, default=0.001, help="share of orders at risk")
         parser.add_argument("--keep", action="store_true", help="keep the synthetic orders afterwards")
         parser.add_argument("--seed", type=int, default=5)
+        parser.add_argument("--violations", action="store_true",
+                            help="benchmark the violation report instead (issue 12; --orders defaults to 100000)")
 
     def handle(self, *args, **opts):
+        if opts.get("violations"):
+            orders = 100_000 if opts["orders"] == 1_000_000 else opts["orders"]
+            violation_report_benchmark(orders=orders, batch=opts["batch"], stdout=self.stdout)
+            return
         if opts["orders"] < 1 or opts["batch"] < 1:
             raise CommandError("--orders and --batch must be positive")
         if not 0 <= opts["late_ratio"] <= 1 or not 0 <= opts["risk_ratio"] <= 1:
@@ -167,3 +173,93 @@ class Command(BaseCommand):
             f"peak RSS {rss:.0f} MiB; overdue fired {overdue['fired']}, at risk fired {at_risk['fired']}, "
             f"open alerts {Alert.objects.filter(resolved_at__isnull=True).count()}"
         )
+
+
+# --- the violation report (issue 12, R6.1) -------------------------------------------------------------------
+def violation_report_benchmark(*, orders: int = 100_000, batch: int = 10_000, stdout=None) -> dict:
+    """Self-contained: bulk-create `orders` synthetic orders (each state reached with its recorded transition,
+    a few in every rule's breach), time ``supervision.selectors.violations.violations()`` over them and count
+    its queries (one per rule, whatever the number of orders), then remove the rows. Returns the figures.
+
+    ``python manage.py benchmark --violations [--orders 100000]`` prints them."""
+    from django.contrib.contenttypes.models import ContentType
+    from django_fsm_log.models import StateLog
+
+    from supervision.selectors.violations import FINDERS, violations
+
+    vprefix = "VBENCH-"
+    User = get_user_model()
+    user, _ = User.objects.get_or_create(username="bench_assistant", defaults={"is_active": False})
+    manager, _ = User.objects.get_or_create(username="bench_manager", defaults={"is_active": False})
+    customer, _ = Customer.objects.get_or_create(code="BENCH", defaults={"name": "Benchmark customer"})
+    ct = ContentType.objects.get_for_model(Order)
+    today, now = timezone.localdate(), timezone.now()
+    cycle = [State.RECEIVED, State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED, State.ACCEPTED]
+    planted = 0
+    try:
+        made = 0
+        while made < orders:
+            size = min(batch, orders - made)
+            rows = []
+            for i in range(made, made + size):
+                state = cycle[i % len(cycle)]
+                breach = i % 1000 == 7  # one in a thousand breaks a rule (the rules take turns)
+                rule = (i // 1000) % 4 if breach else None
+                planted += breach
+                rows.append(Order(
+                    number=f"{vprefix}{i:08d}", customer=customer, channel="other", contact_name="bench",
+                    contact_phone="0", delivery_address="bench", state=state, total_amount=Decimal("100.00"),
+                    requested_delivery_date=today + datetime.timedelta(days=30),
+                    promised_delivery_date=None if state == State.RECEIVED else (
+                        today - datetime.timedelta(days=3) if rule == 0 else today + datetime.timedelta(days=30)),
+                    approved_by=None if state == State.RECEIVED else (user if rule == 1 else manager),
+                    approved_at=None if state == State.RECEIVED else now,
+                    credit_override_reason="bench" if rule == 2 and state != State.RECEIVED else "",
+                    accepted_at=now if state == State.ACCEPTED else None,
+                    receipt_signed_by="bench" if state == State.ACCEPTED else "",
+                    receipt_signed_on=today if state == State.ACCEPTED else None,
+                    assistant=user, created_by=user, created_at=now,
+                ))
+            with transaction.atomic():
+                Order.objects.bulk_create(rows, batch_size=batch)
+                logs = []
+                for i, order in enumerate(rows, start=made):
+                    if order.state == State.RECEIVED:
+                        continue
+                    rule = (i // 1000) % 4 if i % 1000 == 7 else None
+                    logged = order.state
+                    if rule == 3:  # the state written around the service: the log says otherwise
+                        logged = State.SCHEDULED if order.state != State.SCHEDULED else State.PRODUCING
+                    logs.append(StateLog(content_type=ct, object_id=order.pk, transition="bench", state=logged,
+                                         source_state=State.RECEIVED, by=manager, timestamp=now))
+                StateLog.objects.bulk_create(logs, batch_size=batch)
+            made += size
+        if connection.vendor == "postgresql":  # fresh statistics, as a live database has them
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE orders_order; ANALYZE django_fsm_log_statelog")
+        queries = 0
+
+        def count(execute, sql, params, many, context):
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        started = time.perf_counter()
+        with connection.execute_wrapper(count):
+            found = violations()
+        elapsed = time.perf_counter() - started
+        result = {"orders": made, "rules": len(FINDERS), "queries": queries, "seconds": round(elapsed, 2),
+                  "found": len(found), "planted": planted}
+        if stdout is not None:
+            stdout.write(f"violation report over {made:,} orders: {elapsed:.2f} s, {queries} queries for "
+                         f"{len(FINDERS)} rules, {len(found):,} findings ({planted:,} breaches planted)")
+        return result
+    finally:
+        bench = Order.objects.filter(number__startswith=vprefix)
+        while True:
+            ids = list(bench.order_by("pk").values_list("pk", flat=True)[:batch])
+            if not ids:
+                break
+            with transaction.atomic():
+                StateLog.objects.filter(content_type=ct, object_id__in=ids).delete()
+                Order.objects.filter(pk__in=ids).delete()

@@ -230,6 +230,9 @@ class Command(BaseCommand):
 
             with transaction.atomic():
                 supervision_demo.seed(self.stdout)
+            # customers' voice (issue 12): surveys mostly answered, follow-ups, a complaint to closure, a loss
+            with transaction.atomic():
+                supervision_demo.seed_customers_voice(self.stdout)
         finally:
             mail.disable()
             app.conf.task_always_eager = eager_before
