@@ -93,9 +93,6 @@ class AuditFilterForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", _("All kinds")), *KINDS.items()]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
         person_choices(self.fields["user"])
 
     def clean(self):
