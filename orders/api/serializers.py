@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orderdesk.api import RoleFieldsMixin
+from orderdesk.api import ChoiceLabelField, RoleFieldsMixin
 from orderdesk.roles import ROLES
-from orders.models import Channel, Clarification, Customer, Order, OrderLine, Product, Signoff
+from orders.models import Channel, Clarification, Customer, Order, OrderLine, Product, Signoff, State
 from orders.selectors import products
 
 User = get_user_model()
@@ -89,7 +89,7 @@ class OrderSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     """An order as the caller may see it (list rows leave out the lines)."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    state_display = ChoiceLabelField(choices=State.choices, source="state")
     assistant_name = serializers.CharField(source="assistant.username", read_only=True)
     workshop_name = serializers.CharField(source="workshop.name", read_only=True, default=None)
     requires_joint_review = serializers.BooleanField(read_only=True)
