@@ -48,10 +48,23 @@ class Server:
 
     def __enter__(self) -> Server:
         gunicorn = Path(sys.executable).with_name("gunicorn")
-        cmd = [str(gunicorn), self.wsgi, "--workers", str(self.workers), "--worker-class", "sync",
-               "--bind", f"127.0.0.1:{self.port}", "--timeout", "120", "--log-level", "warning"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self.log.open("ab"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        cmd = [
+            str(gunicorn),
+            self.wsgi,
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ]
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -134,24 +147,48 @@ def lua_str(text: str) -> str:
     return json.dumps(text)  # a JSON string is a valid Lua string literal for ASCII text
 
 
-def wrk(url: str, *, headers: dict, duration: float, threads: int = 2, connections: int = 4,
-        method: str = "GET", body: str | None = None, paths: list[str] | None = None,
-        work_dir: Path) -> Result:
+def wrk(
+    url: str,
+    *,
+    headers: dict,
+    duration: float,
+    threads: int = 2,
+    connections: int = 4,
+    method: str = "GET",
+    body: str | None = None,
+    paths: list[str] | None = None,
+    work_dir: Path,
+) -> Result:
     """One wrk run against ``url`` (or the ``paths`` on its host, each once); the counted answers are 2xx/3xx."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
     lua = REPORT_LUA
     if paths is not None:
         threads = connections = max(1, min(threads, len(paths)))
-        lua += PATHS_LUA.format(paths=", ".join(lua_str(p) for p in paths), nthreads=threads, method=method,
-                                body=lua_str(body) if body is not None else "nil")
+        lua += PATHS_LUA.format(
+            paths=", ".join(lua_str(p) for p in paths),
+            nthreads=threads,
+            method=method,
+            body=lua_str(body) if body is not None else "nil",
+        )
     elif method != "GET" or body is not None:
         lua += BODY_LUA.format(method=method, body=lua_str(body or ""))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", dir=work_dir, delete=False) as f:
         f.write(lua)
         script = f.name
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
-           "--timeout", "30s", "-s", script]
+    cmd = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{max(1, round(duration))}s",
+        "--timeout",
+        "30s",
+        "-s",
+        script,
+    ]
     for key, value in headers.items():
         cmd += ["-H", f"{key}: {value}"]
     cmd.append(url)
@@ -162,8 +199,12 @@ def wrk(url: str, *, headers: dict, duration: float, threads: int = 2, connectio
     data = json.loads(line.removeprefix("WRKJSON "))
     bad = data["non2xx"] + data["socket_errors"]
     return Result(
-        requests=data["requests"], ok=max(0, data["requests"] - bad), duration=data["duration_us"] / 1e6,
-        p50_ms=data["p50_us"] / 1000, p90_ms=data["p90_us"] / 1000, mean_ms=data["mean_us"] / 1000,
+        requests=data["requests"],
+        ok=max(0, data["requests"] - bad),
+        duration=data["duration_us"] / 1e6,
+        p50_ms=data["p50_us"] / 1000,
+        p90_ms=data["p90_us"] / 1000,
+        mean_ms=data["mean_us"] / 1000,
     )
 
 

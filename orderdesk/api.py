@@ -24,6 +24,7 @@ from rest_framework.fields import CharField, Field, SkipField
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from orderdesk import roles
@@ -102,8 +103,8 @@ API_PERMISSIONS = [permissions.IsAuthenticated, NotReadOnlyRole]
 
 
 #: Built fields per (serializer class, hidden names): a ModelSerializer introspects its model and builds
-#: every field on each instance; these prototypes are built once per class and role set and deep-copied
-#: (what DRF does with declared fields anyway) for each serializer, never bound themselves.
+#: every field on each instance; these prototypes are built once per class and role set and copied for each
+#: serializer, never bound themselves.
 _FIELD_PROTOTYPES: dict[tuple[type, frozenset[str] | None], dict] = {}
 
 _PLAIN = object()  # a field read by a plain attribute chain
@@ -273,7 +274,10 @@ class RoleFieldsMixin(FastReadMixin):
         prototypes = _FIELD_PROTOTYPES.get(key)
         if prototypes is None:
             prototypes = _FIELD_PROTOTYPES[key] = self._build_fields(hidden)
-        return copy.deepcopy(prototypes)
+        # A plain field is copied shallowly (binding sets only its own attributes: name, parent, source); a
+        # nested serializer is copied whole, so that its fields and child are its own and see this context.
+        return {name: copy.deepcopy(field) if isinstance(field, BaseSerializer) else copy.copy(field)
+                for name, field in prototypes.items()}
 
     def _build_fields(self, hidden):
         fields = super().get_fields()

@@ -24,3 +24,6 @@ class BenchOrder(models.Model):
     class Meta:
         app_label = "bare"  # explicit: OrderDesk's benchmark command reads the table without installing the app
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number

@@ -1,8 +1,11 @@
 """Settings of the bare DRF app: Django's defaults, OrderDesk's database, nothing else."""
 
+from pathlib import Path
+
 import environ
 
 env = environ.Env()
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 SECRET_KEY = env.str("SECRET_KEY", default="bare-benchmark-only")
 DEBUG = False
@@ -22,8 +25,10 @@ MIDDLEWARE = [
 ]
 ROOT_URLCONF = "benchmarks.bare.urls"
 WSGI_APPLICATION = "benchmarks.bare.wsgi.application"
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# OrderDesk's database and connection settings (orderdesk/settings.py): the same DATABASE_URL and CONN_MAX_AGE
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{ROOT / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")

@@ -23,6 +23,7 @@ hold it (``tests/test_architecture.py``).
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import os
 import random
@@ -267,20 +268,22 @@ def _query_counts(data: HttpData, kpi_query: str) -> dict[str, int]:
     mine = {"HTTP_AUTHORIZATION": f"Token {data.assistant_token}"}
     client = Client()
     client.force_login(data.manager)
-    client.get("/")  # warm caches (roles, content types)
+    # secure: the same answers with SECURE_SSL_REDIRECT on (the default with DEBUG off)
+    get, post = functools.partial(client.get, secure=True), functools.partial(client.post, secure=True)
+    get("/")  # warm caches (roles, content types)
     counts = {
-        "list-50": _count_queries(lambda: client.get("/api/v1/orders/", **api)),
-        "order detail": _count_queries(lambda: client.get(f"/api/v1/orders/{data.detail.pk}/", **api)),
-        "create, 2 lines": _count_queries(lambda: client.post("/api/v1/orders/", data.create_body(),
+        "list-50": _count_queries(lambda: get("/api/v1/orders/", **api)),
+        "order detail": _count_queries(lambda: get(f"/api/v1/orders/{data.detail.pk}/", **api)),
+        "create, 2 lines": _count_queries(lambda: post("/api/v1/orders/", data.create_body(),
                                                               content_type="application/json", **mine)),
-        "dashboard /": _count_queries(lambda: client.get("/")),
-        "order page": _count_queries(lambda: client.get(f"/orders/{data.detail.pk}/")),
-        "review queue": _count_queries(lambda: client.get("/supervision/review/")),
-        "KPIs, one year": _count_queries(lambda: client.get(f"/api/v1/kpis/?{kpi_query}", **api)),
+        "dashboard /": _count_queries(lambda: get("/")),
+        "order page": _count_queries(lambda: get(f"/orders/{data.detail.pk}/")),
+        "review queue": _count_queries(lambda: get("/supervision/review/")),
+        "KPIs, one year": _count_queries(lambda: get(f"/api/v1/kpis/?{kpi_query}", **api)),
     }
     for name in ("submit", "approve"):
         path = data.pool_paths(name)[-1]
-        counts[name] = _count_queries(lambda path=path, name=name: client.post(
+        counts[name] = _count_queries(lambda path=path, name=name: post(
             path, "{}", content_type="application/json", **(mine if name == "submit" else api)))
     return counts
 
@@ -315,7 +318,10 @@ def http_section(bench: Bench) -> None:
         page = {"Cookie": data.session_cookie(data.manager)}
 
         def run(url, headers, **kw):
-            return harness.wrk(url, headers=headers, duration=duration, work_dir=work, **kw)
+            return harness.wrk(url, headers=headers, duration=kw.pop("seconds", duration), work_dir=work, **kw)
+
+        # latency: one connection at a time, long enough for several of the slow answers
+        slow = {"threads": 1, "connections": 1, "seconds": max(duration * 2, 10)}
 
         runs: dict[str, Callable[[], harness.Result]] = {
             "bare list-50": lambda: run(f"{bare.url}/orders/", m_tok),
@@ -329,7 +335,8 @@ def http_section(bench: Bench) -> None:
             "dashboard /": lambda: run(f"{app.url}/", page),
             "order page": lambda: run(f"{app.url}/orders/{data.detail.pk}/", page),
             "review queue": lambda: run(f"{app.url}/supervision/review/", page),
-            "KPIs, one year": lambda: run(f"{app.url}/api/v1/kpis/?{kpi_query}", m_tok),
+            "bare list-50, 1 connection": lambda: run(f"{bare.url}/orders/", m_tok, **slow),
+            "KPIs, one year": lambda: run(f"{app.url}/api/v1/kpis/?{kpi_query}", m_tok, **slow),
         }
         # warm-up: imports, connections and caches of every worker
         for url in (f"{bare.url}/orders/", f"{app.url}/api/v1/orders/"):
@@ -352,7 +359,7 @@ def http_section(bench: Bench) -> None:
         res = results[name]
         return f"{harness.median([x.rps for x in res]):.1f} req/s, p50 {harness.median([x.p50_ms for x in res]):.0f} ms"
 
-    for ref in ("bare list-50", "bare detail", "bare create"):
+    for ref in ("bare list-50", "bare detail", "bare create", "bare list-50, 1 connection"):
         bench.row(ref, rate(ref), queries="")
     goals = [
         ("list-50", "bare list-50", 0.6), ("create, 2 lines", "bare create", 0.6), ("submit", "bare create", 0.4),
@@ -364,11 +371,12 @@ def http_section(bench: Bench) -> None:
         short = " (pool used up: a lower bound)" if any(x.requests >= 0.98 * pool for x in results[name]) else ""
         bench.row(name, rate(name) + short, ratio=ratio, reference=f"the {ref} rate", goal=f"≥ {goal}×",
                   met=ratio >= goal, queries=counts[name])
-    kpi = harness.median([x.mean_ms for x in results["KPIs, one year"]])
-    ref = harness.median([x.mean_ms for x in results["bare list-50"]])
+    kpi = harness.median([x.mean_ms for x in results["KPIs, one year"] if x.ok])
+    ref = harness.median([x.mean_ms for x in results["bare list-50, 1 connection"] if x.ok])
     ratio = kpi / ref if ref else float("inf")
     bench.row("KPIs, one year", f"{kpi:.0f} ms mean latency over {opts['orders']:,} orders", ratio=ratio,
-              reference="the bare list-50 latency", goal="≤ 5×", met=ratio <= 5, queries=counts["KPIs, one year"])
+              reference="the bare list-50 latency (one connection each)", goal="≤ 5×", met=ratio <= 5,
+              queries=counts["KPIs, one year"])
     if not opts["keep"]:
         t = time.perf_counter()
         data.cleanup()
