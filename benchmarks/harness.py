@@ -208,6 +208,31 @@ def wrk(
     )
 
 
+def latency(url: str, *, headers: dict, requests: int) -> Result:
+    """``requests`` GETs one after the other (one connection at a time): for answers that take seconds, where a
+    wrk run of a few seconds would count none."""
+    times, ok = [], 0
+    started = time.perf_counter()
+    for _ in range(requests):
+        t = time.perf_counter()
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=300) as answer:  # noqa: S310
+                answer.read()
+                ok += 200 <= answer.status < 400
+        except urllib.error.HTTPError:
+            pass
+        times.append((time.perf_counter() - t) * 1000)
+    mean = sum(times) / len(times) if times else 0.0
+    return Result(
+        requests=requests,
+        ok=ok,
+        duration=time.perf_counter() - started,
+        p50_ms=median(times),
+        p90_ms=sorted(times)[int(0.9 * (len(times) - 1))] if times else 0.0,
+        mean_ms=mean,
+    )
+
+
 def median(values: list[float]) -> float:
     values = sorted(values)
     if not values:

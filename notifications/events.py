@@ -54,7 +54,7 @@ def _recipients_for(order, notices) -> list[tuple[str, list]]:
     return pairs
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the transition's transaction: no savepoint of its own
 def notify_transition(*, log_id: int | None, order_id: int, name: str, actor_id: int | None,
                       notices=(), customer_events=(), comment: str = "", order=None, actor=None) -> int:
     """Everyone's notifications of one transition, staff and customer (idempotent per transition record).
