@@ -38,7 +38,7 @@ venv: $(STAMP) ## Create .venv and install requirements-dev.txt (when they chang
 # --- local run --------------------------------------------------------------------
 # The local run is a development run: DEBUG on (unless set), so the development SECRET_KEY
 # is allowed; with DEBUG=false a real SECRET_KEY is required (orderdesk/settings_checks.py).
-setup run benchmark: export DEBUG ?= true
+setup run: export DEBUG ?= true
 setup: venv ## Migrate the database, seed the demo data, collect static files
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -71,8 +71,19 @@ fmt: venv ## Format and autofix with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-benchmark: setup ## Run the benchmark management command
-	$(PY) manage.py benchmark
+# The benchmark (issue 14) runs OrderDesk and the bare DRF app of benchmarks/bare under gunicorn with DEBUG
+# off, on whatever DATABASE_URL holds (PostgreSQL is what it is meant for). BENCH_ARGS: e.g. "--quick"
+# (10k orders, a 100k scan) or "--sections http --orders 100000 --rounds 5 --duration 10".
+benchmark: export DEBUG = false
+benchmark: export SECURE_SSL_REDIRECT ?= false
+benchmark: export SECRET_KEY ?= $(shell $(PYTHON) -c 'import secrets; print("bench-" + secrets.token_urlsafe(50))')
+BENCH_ARGS ?=
+benchmark: venv ## Benchmark against a bare DRF endpoint: ratios and query counts (BENCH_ARGS="--quick")
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }
+	$(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=benchmarks.bare.settings $(PY) -m django migrate bare --noinput
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) manage.py benchmark $(BENCH_ARGS)
 
 clean: ## Remove the venv, local database, runtime files and caches
 	rm -rf $(VENV) var staticfiles media test-results .pytest_cache .ruff_cache

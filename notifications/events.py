@@ -54,18 +54,21 @@ def _recipients_for(order, notices) -> list[tuple[str, list]]:
     return pairs
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the transition's transaction: no savepoint of its own
 def notify_transition(*, log_id: int | None, order_id: int, name: str, actor_id: int | None,
-                      notices=(), customer_events=(), comment: str = "") -> int:
+                      notices=(), customer_events=(), comment: str = "", order=None, actor=None) -> int:
     """Everyone's notifications of one transition, staff and customer (idempotent per transition record).
 
     The transition service passes the registry entry's ``notices`` and ``customer_events``
     (``orders.lifecycle``), so this app does not import ``orders``. A return carries its reason
-    (the comment) to the assistant, who sees internal comments."""
-    order = _order(order_id)
+    (the comment) to the assistant, who sees internal comments. The service may pass the ``order`` and the
+    ``actor`` it holds (not read again)."""
+    if order is None or order.pk != order_id:
+        order = _order(order_id)
     if order is None:
         return 0
-    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    if actor is None or actor.pk != actor_id:
+        actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     dedupe = f"transition:{log_id or f'{order_id}:{name}'}"
     created = 0
     for kind, users in _recipients_for(order, notices):

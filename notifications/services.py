@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime
+import json
 import logging
 
 from django.conf import settings
@@ -124,8 +125,79 @@ def _render(template: str, context: dict, language: str) -> tuple[str, str]:
     """Render an e-mail template in `language`: its first line is the subject, the rest the body."""
     with translation.override(language):
         text = render_to_string(f"notifications/email/{template}.txt", context)
+    return _subject_and_body(text)
+
+
+def _subject_and_body(text: str) -> tuple[str, str]:
     subject, _sep, body = text.strip().partition("\n")
     return " ".join(subject.split())[:255], body.strip() + "\n"
+
+
+class _Probe:
+    """A stand-in for the user or order of a staff e-mail while its skeleton is rendered: it answers only the
+    attributes the skeleton may fill in later and records any other the template asks for."""
+
+    def __init__(self, asked: set, **values):
+        self.__dict__["_asked"], self.__dict__["_values"] = asked, values
+
+    def __getattr__(self, name):
+        values = self.__dict__["_values"]
+        if name in values:
+            return values[name]
+        self.__dict__["_asked"].add(name)
+        raise AttributeError(name)
+
+    def __bool__(self):
+        return True
+
+
+class _StaffMails:
+    """The staff e-mails of one :func:`notify_many` call, rendered once per language and kind and filled in.
+
+    The template (``notifications/email/staff.txt``) is rendered once with marker values for the reader's
+    name, the message, the order number and link; each e-mail replaces the markers. The shortcut is taken
+    only when it is exact: the template asked for nothing else of the user or order, and the first e-mail
+    rendered both ways came out the same; otherwise every e-mail is rendered in full."""
+
+    MARKS = {"name": "\x01N\x01", "message": "\x01M\x01", "number": "\x01O\x01", "url": "\x01U\x01"}
+
+    def __init__(self, preferences_url: str):
+        self.preferences_url = preferences_url
+        self.skeletons: dict[tuple, str | None] = {}
+
+    def render(self, *, user, order, message: str, kind_label: str, order_url: str, language: str):
+        context = {"user": user, "message": message, "order": order, "kind_label": kind_label,
+                   "order_url": order_url, "preferences_url": self.preferences_url}
+        key = (language, kind_label, order is not None, bool(order_url))
+        if key not in self.skeletons:
+            full = _render("staff", context, language)
+            skeleton = self._skeleton(key, language, kind_label)
+            same = skeleton is not None and _subject_and_body(self._fill(skeleton, user, order, message, order_url)) == full
+            self.skeletons[key] = skeleton if same else None
+            return full
+        skeleton = self.skeletons[key]
+        if skeleton is None:
+            return _render("staff", context, language)
+        return _subject_and_body(self._fill(skeleton, user, order, message, order_url))
+
+    def _skeleton(self, key, language, kind_label) -> str | None:
+        _language, _label, has_order, has_url = key
+        marks, asked = self.MARKS, set()
+        user = _Probe(asked, get_full_name=lambda: marks["name"], username=marks["name"])
+        order = _Probe(asked, number=marks["number"]) if has_order else None
+        with translation.override(language):
+            text = render_to_string("notifications/email/staff.txt", {
+                "user": user, "message": marks["message"], "order": order, "kind_label": kind_label,
+                "order_url": marks["url"] if has_url else "", "preferences_url": self.preferences_url,
+            })
+        return None if asked else text
+
+    def _fill(self, skeleton: str, user, order, message: str, order_url: str) -> str:
+        marks = self.MARKS
+        return (skeleton.replace(marks["name"], user.get_full_name() or user.username)
+                .replace(marks["message"], message)
+                .replace(marks["number"], str(order.number) if order is not None else "")
+                .replace(marks["url"], order_url))
 
 
 def user_language(user) -> str:
@@ -169,67 +241,106 @@ def notify(*, kind: str, order, users, dedupe: str, message_id: str = "", params
     rendered for each reader in their language; ``number`` and ``actor`` are filled in. A parameter
     wrapped with :func:`restricted` reaches only readers allowed to see its field class.
     Idempotent per `dedupe`: returns how many in-app notifications were new."""
-    recipients = [
-        u for u in {u.pk: u for u in users if u is not None}.values()
-        if u.is_active and (actor is None or u.pk != actor.pk)
-    ]
-    if not recipients:
+    return notify_many(kind=kind, items=[
+        {"order": order, "users": users, "dedupe": dedupe, "message_id": message_id, "params": params,
+         "actor": actor},
+    ])
+
+
+def notify_many(*, kind: str, items: list[dict]) -> int:
+    """:func:`notify` for many orders at once (each item: ``order``, ``users``, ``dedupe`` and optionally
+    ``message_id``, ``params``, ``actor``, the arguments of :func:`notify`), set-based: one query for the recipients' preferences, one for
+    their languages, one for the notifications already written, one insert of the new ones and one of the
+    e-mails, whatever the number of items (a scheduled check firing thousands of alerts). Each item is told
+    exactly as :func:`notify` would tell it: same preferences, same texts in each reader's language, same
+    dedupe keys. Returns how many in-app notifications were new."""
+    kind = str(kind)
+    prepared = []
+    for item in items:
+        actor = item.get("actor")
+        recipients = [
+            u for u in {u.pk: u for u in item["users"] if u is not None}.values()
+            if u.is_active and (actor is None or u.pk != actor.pk)
+        ]
+        if not recipients:
+            continue
+        message_id = str(item.get("message_id") or kind)
+        if message_id not in messages.MESSAGES:
+            raise ValueError(f"unknown message id {message_id!r}")
+        order = item["order"]
+        base = {
+            "number": order.number if order is not None else "",
+            "actor": (actor.get_full_name() or actor.get_username()) if actor is not None else "",
+            **(item.get("params") or {}),
+        }
+        prepared.append((order, recipients, item["dedupe"], message_id, base))
+    if not prepared:
         return 0
-    kind, message_id = str(kind), str(message_id or kind)
-    if message_id not in messages.MESSAGES:
-        raise ValueError(f"unknown message id {message_id!r}")
-    base = {
-        "number": order.number if order is not None else "",
-        "actor": (actor.get_full_name() or actor.get_username()) if actor is not None else "",
-        **(params or {}),
-    }
-    choices = _choices_for(recipients, kind)
-    languages = dict(
-        LanguagePreference.objects.filter(user__in=[u.pk for u in recipients]).values_list("user_id", "language")
-    )
+    everyone = {u.pk for _order, recipients, *_rest in prepared for u in recipients}
+    choices = _choices_for([_Pk(pk) for pk in everyone], kind)
+    languages = dict(LanguagePreference.objects.filter(user__in=list(everyone)).values_list("user_id", "language"))
 
     def wants(user, channel):
         return choices.get((user.pk, channel), default_enabled(kind, channel))
 
-    rows = {}
-    for u in recipients:
-        if not wants(u, Channel.IN_APP):
-            continue
-        own = _params_for(u, base)
-        with translation.override(settings.LANGUAGE_CODE):
-            stored = messages.render(message_id, own)
-        key = f"{dedupe}:{kind}:{u.pk}"
-        rows[key] = Notification(
-            user=u, kind=kind, order=order, message=stored, message_id=message_id, params=own, dedupe_key=key
-        )
-    existing = set(Notification.objects.filter(dedupe_key__in=list(rows)).values_list("dedupe_key", flat=True))
-    Notification.objects.bulk_create([n for key, n in rows.items() if key not in existing], ignore_conflicts=True)
+    rows: dict[str, Notification] = {}
+    mails: list[EmailOutbox] = []
+    staff_mails = _StaffMails(site_url(reverse("notifications:preferences")))
+    kind_labels: dict[str, str] = {}
+    for order, recipients, dedupe, message_id, base in prepared:
+        texts: dict[tuple, tuple[dict, str]] = {}  # readers who see the same parameters read the same text
 
-    mails = []
-    for user in recipients:
-        if not (user.email and wants(user, Channel.EMAIL)):
-            continue
-        language = languages.get(user.pk) or settings.LANGUAGE_CODE
-        with translation.override(language):
-            text = messages.render(message_id, _params_for(user, base))
-            kind_label = str(Kind(kind).label)
-        subject, body = _render(
-            "staff",
-            {
-                "user": user, "message": text, "order": order, "kind_label": kind_label,
-                "order_url": site_url(order.get_absolute_url()) if order is not None else "",
-                "preferences_url": site_url(reverse("notifications:preferences")),
-            },
-            language,
-        )
-        mails.append(
-            EmailOutbox(
-                recipient=user.email, subject=subject, body=body, language=language, kind=kind, order=order,
-                user=user, dedupe_key=f"{dedupe}:{kind}:{user.pk}:email",
+        def text_for(user, language, message_id=message_id, base=base, texts=texts):
+            own = _params_for(user, base)
+            key = (language, json.dumps(own, sort_keys=True, default=str))
+            if key not in texts:
+                with translation.override(language):
+                    texts[key] = (own, messages.render(message_id, own))
+            return texts[key]
+
+        order_url = site_url(order.get_absolute_url()) if order is not None else ""
+        for u in recipients:
+            if not wants(u, Channel.IN_APP):
+                continue
+            own, stored = text_for(u, settings.LANGUAGE_CODE)
+            key = f"{dedupe}:{kind}:{u.pk}"
+            rows[key] = Notification(
+                user=u, kind=kind, order=order, message=stored, message_id=message_id, params=own, dedupe_key=key
             )
-        )
+        for user in recipients:
+            if not (user.email and wants(user, Channel.EMAIL)):
+                continue
+            language = languages.get(user.pk) or settings.LANGUAGE_CODE
+            _own, text = text_for(user, language)
+            if language not in kind_labels:
+                with translation.override(language):
+                    kind_labels[language] = str(Kind(kind).label)
+            subject, body = staff_mails.render(user=user, order=order, message=text, kind_label=kind_labels[language],
+                                               order_url=order_url, language=language)
+            mails.append(
+                EmailOutbox(
+                    recipient=user.email, subject=subject, body=body, language=language, kind=kind, order=order,
+                    user=user, dedupe_key=f"{dedupe}:{kind}:{user.pk}:email",
+                )
+            )
+    keys = list(rows)
+    existing: set[str] = set()
+    for start in range(0, len(keys), 5000):
+        existing |= set(Notification.objects.filter(dedupe_key__in=keys[start:start + 5000])
+                        .values_list("dedupe_key", flat=True))
+    Notification.objects.bulk_create([n for key, n in rows.items() if key not in existing], ignore_conflicts=True,
+                                     batch_size=2000)
     _write_outbox(mails)
     return len(rows) - len(existing)
+
+
+class _Pk:
+    """A user standing for its primary key (what :func:`_choices_for` reads)."""
+
+    __slots__ = ("pk",)
+
+    def __init__(self, pk):
+        self.pk = pk
 
 
 def notify_customer(*, order, event: str, dedupe: str, context: dict | None = None) -> EmailOutbox | None:
@@ -265,8 +376,12 @@ def notify_customer(*, order, event: str, dedupe: str, context: dict | None = No
 def _write_outbox(mails: list[EmailOutbox]) -> list[EmailOutbox]:
     if not mails:
         return []
-    EmailOutbox.objects.bulk_create(mails, ignore_conflicts=True)
-    rows = list(EmailOutbox.objects.filter(dedupe_key__in=[m.dedupe_key for m in mails], status=EmailOutbox.Status.PENDING))
+    EmailOutbox.objects.bulk_create(mails, ignore_conflicts=True, batch_size=2000)
+    keys = [m.dedupe_key for m in mails]
+    rows = []
+    for start in range(0, len(keys), 5000):
+        rows += list(EmailOutbox.objects.filter(dedupe_key__in=keys[start:start + 5000],
+                                                status=EmailOutbox.Status.PENDING))
     queue_sending([row.pk for row in rows])
     return rows
 

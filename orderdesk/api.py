@@ -9,20 +9,25 @@ failure) is a 409, never a 500.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
+from collections.abc import Mapping
 
 import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, permissions, status
+from rest_framework.fields import CharField, Field, SkipField
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from orderdesk import roles
@@ -170,7 +175,122 @@ class NotReadOnlyRole(permissions.BasePermission):
 API_PERMISSIONS = [permissions.IsAuthenticated, NotReadOnlyRole]
 
 
-class RoleFieldsMixin:
+#: Built fields per (serializer class, hidden names): a ModelSerializer introspects its model and builds
+#: every field on each instance; these prototypes are built once per class and role set and copied for each
+#: serializer, never bound themselves.
+_FIELD_PROTOTYPES: dict[tuple[type, frozenset[str] | None], dict] = {}
+
+_PLAIN = object()  # a field read by a plain attribute chain
+_PK = object()  # a primary-key related field read from its ``<name>_id`` column
+
+
+def _reader(field):
+    """How :meth:`FastReadMixin.to_representation` reads a field: the attribute chain of a plain field, the
+    ``_id`` column of a primary-key relation, or None (DRF's own ``get_attribute``)."""
+    if type(field).get_attribute is Field.get_attribute and field.source_attrs:
+        return _PLAIN, tuple(field.source_attrs)
+    if (type(field) is PrimaryKeyRelatedField and field.pk_field is None and len(field.source_attrs) == 1
+            and field.source_attrs[0] != "pk"):
+        return _PK, f"{field.source_attrs[0]}_id"
+    return None
+
+
+def _is_foreign_key(model, name: str) -> bool:
+    try:
+        model_field = model._meta.get_field(name) if model is not None else None
+    except Exception:  # noqa: BLE001 - FieldDoesNotExist: a property or a reverse relation
+        return False
+    return bool(model_field is not None and model_field.many_to_one and model_field.concrete
+                and model_field.target_field.primary_key)
+
+
+class ChoiceLabelField(CharField):
+    """A choice's label in the active language (``get_<field>_display()`` without its per-row cost).
+
+    ``ChoiceLabelField(choices=State.choices, source="state")``: the labels are made strings once per
+    language; an unknown value is shown as itself, as ``get_FOO_display`` does.
+    """
+
+    def __init__(self, *, choices, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+        self._choice_pairs = tuple(choices)
+        self._labels: dict[str, dict] = {}
+
+    def to_representation(self, value):
+        language = get_language()
+        labels = self._labels.get(language)
+        if labels is None:
+            labels = self._labels[language] = {key: str(label) for key, label in self._choice_pairs}
+        label = labels.get(value)
+        return label if label is not None else str(value)
+
+
+class FastReadMixin:
+    """The same output as DRF's ``Serializer.to_representation``, without its generic per-field cost.
+
+    DRF reads every field through ``get_attribute``: a ``Mapping`` check and an ``inspect.signature`` of each
+    value (is it a callable to call?) per field and row — most of a list's time. Here a plain field's
+    attribute chain is read with ``getattr`` and a primary-key relation from its ``_id`` column; whenever a
+    value is callable, missing (``AttributeError``, ``ObjectDoesNotExist``) or the instance is a mapping, the
+    field falls back to DRF's own ``get_attribute`` (defaults, ``allow_null``, ``SkipField`` unchanged).
+    """
+
+    def _fast_plan(self):
+        plan = self.__dict__.get("_fast_read_plan")
+        if plan is None:
+            model = getattr(getattr(self, "Meta", None), "model", None)
+            plan = []
+            for field in self._readable_fields:
+                reader = _reader(field)
+                if reader is not None and reader[0] is _PK and not _is_foreign_key(model, field.source_attrs[0]):
+                    reader = None
+                plan.append((field, field.field_name, reader))
+            self.__dict__["_fast_read_plan"] = plan
+        return plan
+
+    def to_representation(self, instance):
+        if isinstance(instance, Mapping):
+            return super().to_representation(instance)
+        ret = {}
+        for field, name, reader in self._fast_plan():
+            attribute = _MISSING
+            if reader is not None:
+                kind, path = reader
+                try:
+                    if kind is _PK:
+                        value = getattr(instance, path)
+                        ret[name] = value  # what PrimaryKeyRelatedField.to_representation gives (pk_field None)
+                        continue
+                    value = instance
+                    for attr in path:
+                        value = getattr(value, attr)
+                        if callable(value):
+                            break
+                    else:
+                        attribute = value
+                except Exception:  # noqa: BLE001 - DRF's own read below decides (defaults, errors)
+                    attribute = _MISSING
+            if attribute is _MISSING:
+                try:
+                    attribute = field.get_attribute(instance)
+                except SkipField:
+                    continue
+                check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+                if check is None:
+                    ret[name] = None
+                    continue
+            elif attribute is None:
+                ret[name] = None
+                continue
+            ret[name] = field.to_representation(attribute)
+        return ret
+
+
+_MISSING = object()
+
+
+class RoleFieldsMixin(FastReadMixin):
     """Drops the fields a caller's roles may not see (R5.2, DESIGN §5) from a serializer.
 
     Which fields those are is :data:`orderdesk.roles.FIELD_CLASSES`' business, read through
@@ -179,12 +299,18 @@ class RoleFieldsMixin:
     caller from the root serializer's context. Without a request (internal use) or while the
     OpenAPI schema is generated, every field stays (the schema marks them not required, see
     :func:`schema_hidden_fields_not_required`).
+
+    The fields are built once per serializer class and set of hidden names and copied for each
+    serializer (``cache_fields = False`` for a serializer whose ``get_fields`` depends on more than
+    the caller's hidden fields).
     """
 
     #: the FIELD_CLASSES label of a serializer without ``Meta.model``
     field_label: str | None = None
     #: shown only to roles that see the customer's tracking link (not a field class)
     tracking_fields: tuple[str, ...] = ()
+    #: build the fields once per class and hidden set (see the class docstring)
+    cache_fields: bool = True
 
     @classmethod
     def classed_label(cls) -> str | None:
@@ -206,13 +332,29 @@ class RoleFieldsMixin:
             hidden |= frozenset(self.tracking_fields)
         return hidden
 
-    def get_fields(self):
-        fields = super().get_fields()
+    def _hidden_for_context(self) -> frozenset[str] | None:
         view = self.context.get("view")
         request = self.context.get("request")
         if request is None or getattr(view, "swagger_fake_view", False):
-            return fields
-        for name in self.hidden_field_names(getattr(request, "user", None)):
+            return None  # every field stays
+        return self.hidden_field_names(getattr(request, "user", None))
+
+    def get_fields(self):
+        hidden = self._hidden_for_context()
+        if not self.cache_fields:
+            return self._build_fields(hidden)
+        key = (type(self), hidden)
+        prototypes = _FIELD_PROTOTYPES.get(key)
+        if prototypes is None:
+            prototypes = _FIELD_PROTOTYPES[key] = self._build_fields(hidden)
+        # A plain field is copied shallowly (binding sets only its own attributes: name, parent, source); a
+        # nested serializer is copied whole, so that its fields and child are its own and see this context.
+        return {name: copy.deepcopy(field) if isinstance(field, BaseSerializer) else copy.copy(field)
+                for name, field in prototypes.items()}
+
+    def _build_fields(self, hidden):
+        fields = super().get_fields()
+        for name in hidden or ():
             fields.pop(name, None)
         return fields
 

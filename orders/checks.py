@@ -29,14 +29,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from notifications import messages
 from notifications.events import users_with_role
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import notify, notify_many
 from orderdesk.roles import Role
 from orders.models import Alert, Order, State
 from orders.selectors import overdue_q
@@ -130,24 +130,43 @@ def resolve(check: Check, now) -> int:
     return resolved
 
 
-def _fire(check: Check, order: Order, extra: dict, now, cache) -> bool:
-    try:
-        with transaction.atomic():
-            alert, created = Alert.objects.select_for_update().get_or_create(
-                order=order, kind=check.kind, defaults={"fired_at": now}
+def _fire_chunk(check: Check, found: dict[int, dict], now, cache) -> int:
+    """Fire the alerts of one chunk of orders and write their notifications, set-based, in one transaction.
+
+    New alerts are inserted in one statement (a concurrent run's row wins the unique constraint and is left
+    alone), resolved ones whose condition came back are re-opened in one update; the alerts this run fired
+    are those now open with this run's ``fired_at``. Their people are told through
+    :func:`notifications.services.notify_many` (the same texts, preferences and dedupe keys as one by one)."""
+    with transaction.atomic():
+        pks = sorted(found)
+        known = dict(Alert.objects.filter(order_id__in=pks, kind=check.kind).values_list("order_id", "resolved_at"))
+        Alert.objects.bulk_create(
+            [Alert(order_id=pk, kind=check.kind, fired_at=now) for pk in pks if pk not in known],
+            ignore_conflicts=True,
+        )
+        # a resolved alert whose condition came back: the same row, re-opened (escalation clock restarted)
+        back = [pk for pk, resolved_at in known.items() if resolved_at is not None]
+        if back:
+            Alert.objects.filter(order_id__in=back, kind=check.kind, resolved_at__isnull=False).update(
+                fired_at=now, resolved_at=None, escalated_at=None
             )
-            if not created:
-                if alert.resolved_at is None:  # a concurrent run fired it
-                    return False
-                alert.fired_at, alert.resolved_at, alert.escalated_at = now, None, None  # the condition came back
-                alert.save(update_fields=["fired_at", "resolved_at", "escalated_at"])
-            notify(
-                kind=check.notification_kind, order=order, users=check.recipients(order, cache),
-                dedupe=f"alert:{alert.pk}:{alert.fired_at.timestamp():.0f}", params={**check.params(), **extra},
-            )
-    except IntegrityError:  # a concurrent run created it first
-        return False
-    return True
+        fired = list(
+            Alert.objects.filter(order_id__in=pks, kind=check.kind, fired_at=now, resolved_at__isnull=True)
+            .order_by("order_id")
+            .values_list("pk", "order_id", "fired_at")
+        )
+        if not fired:
+            return 0
+        orders = Order.objects.select_related("assistant", "customer").in_bulk([order_id for _, order_id, _ in fired])
+        params = check.params()
+        notify_many(kind=check.notification_kind, items=[
+            {
+                "order": orders[order_id], "users": check.recipients(orders[order_id], cache),
+                "dedupe": f"alert:{pk}:{fired_at.timestamp():.0f}", "params": {**params, **found[order_id]},
+            }
+            for pk, order_id, fired_at in fired
+        ])
+    return len(fired)
 
 
 def fire(check: Check, now) -> int:
@@ -155,11 +174,8 @@ def fire(check: Check, now) -> int:
     open_alert = _open_alerts(check.kind).filter(order=OuterRef("pk"))
     for ids in _id_chunks(check.candidates(now).exclude(Exists(open_alert))):
         found = check.confirm(ids, now) if check.confirm is not None else {pk: {} for pk in ids}
-        if not found:
-            continue
-        orders = Order.objects.select_related("assistant", "customer").in_bulk(list(found))
-        for pk in sorted(found):
-            fired += _fire(check, orders[pk], found[pk], now, cache)
+        if found:
+            fired += _fire_chunk(check, found, now, cache)
     return fired
 
 

@@ -50,9 +50,27 @@ def condition(code: str, message, *, conflict: bool = False, met=None):
     return deco
 
 
+def _lines(order) -> list | None:
+    """The order's lines with their products, read once per transition run (kept on its context), or the
+    lines already prefetched on the order; None when neither (the caller reads what it needs in SQL)."""
+    cached = getattr(order, "_prefetched_objects_cache", {}).get("lines")
+    if cached is not None:
+        return list(cached)
+    ctx = getattr(order, "_ctx", None)
+    if ctx is None:
+        return None
+    if "lines" not in ctx.results:
+        ctx.results["lines"] = list(order.lines.select_related("product"))
+    return ctx.results["lines"]
+
+
 def earliest_feasible_date(order) -> datetime.date:
-    """Today plus the longest standard lead time of the order's products (R4.2)."""
-    lead = max((line.product.lead_time_days for line in order.lines.all()), default=0)
+    """Today plus the longest standard lead time of the order's products (R4.2), in one query for all of them."""
+    lines = _lines(order)
+    if lines is not None:
+        lead = max((line.product.lead_time_days for line in lines), default=0)
+    else:
+        lead = order.lines.aggregate(m=Max("product__lead_time_days"))["m"] or 0
     return timezone.localdate() + datetime.timedelta(days=lead)
 
 
@@ -74,7 +92,7 @@ def elements_complete(order) -> bool:
             (order.contact_phone or "").strip(),
             (order.delivery_address or "").strip(),
             order.requested_delivery_date,
-            order.lines.exists(),
+            bool(lines) if (lines := _lines(order)) is not None else order.lines.exists(),
         ]
     )
 
@@ -82,7 +100,9 @@ def elements_complete(order) -> bool:
 @condition("specification_missing", _("Every line needs a clear specification and a positive quantity."),
            met=_("Every line has a clear specification and a positive quantity."))
 def lines_specified(order) -> bool:
-    return all((line.specification or "").strip() and line.quantity > 0 for line in order.lines.all())
+    lines = _lines(order)
+    return all((line.specification or "").strip() and line.quantity > 0
+               for line in (lines if lines is not None else order.lines.all()))
 
 
 @condition("delivery_date_unreasonable", _("The requested delivery date is before the earliest feasible date "
@@ -119,12 +139,12 @@ def approver_not_creator(order) -> bool:
 @condition("credit_limit_exceeded", _("The customer's open exposure plus this order exceeds the credit limit; "
                                        "override with a reason to approve anyway."))
 def credit_ok_or_overridden(order) -> bool:
-    from orders.selectors import customer_open_exposure
+    from orders.selectors import credit_position_of
 
     if order.ctx.data.get("override_credit") and (order.ctx.comment or "").strip():
         return True
-    exposure = customer_open_exposure(customer=order.customer, exclude_order=order)
-    return exposure + order.total_amount <= order.customer.credit_limit
+    limit, exposure = credit_position_of(customer_id=order.customer_id, exclude_order=order)
+    return exposure + order.total_amount <= limit
 
 
 @condition("joint_review_incomplete", _("Joint review required: finance and production must both approve."))

@@ -10,6 +10,7 @@ records and notifies after commit.
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -133,6 +134,14 @@ def named(name: str):
     return deco
 
 
+@functools.lru_cache(maxsize=8)
+def _tracking_url_parts(site_url: str, script_prefix: str) -> tuple[str, str]:
+    """The tracking link around its token, reversed once (a list serialises one link per row)."""
+    marker = "TOKEN"
+    head, _marker, tail = reverse("track", args=[marker]).partition(marker)
+    return site_url.rstrip("/") + head, tail
+
+
 class Order(ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
@@ -226,7 +235,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     @property
     def tracking_url(self) -> str:
-        return settings.SITE_URL.rstrip("/") + reverse("track", args=[self.tracking_token])
+        head, tail = _tracking_url_parts(settings.SITE_URL, get_script_prefix())
+        return head + self.tracking_token + tail
 
     @property
     def is_overdue(self) -> bool:

@@ -70,13 +70,15 @@ def get_visible_order(user, order_id) -> Order:
         raise NotFound() from None
 
 
-def lock_visible_order(user, order_id) -> Order:
+def lock_visible_order(user, order_id, *, related: tuple[str, ...] = ()) -> Order:
     """The order's row, locked for the caller's transaction (``select_for_update``); 404 if the user may not
     see it. Every service that writes to an order or to what hangs off it (plans, shipments, invoices,
     complaints) starts here, so scope is decided in one place for writes as :func:`visible_orders` does for
-    reads. Call it inside ``transaction.atomic``."""
+    reads. Call it inside ``transaction.atomic``. ``related``: relations read with it (only the order's row is
+    locked)."""
     try:
-        return visible_orders(user).select_for_update(of=("self",)).get(pk=order_id)
+        orders = visible_orders(user).select_related(*related) if related else visible_orders(user)
+        return orders.select_for_update(of=("self",)).get(pk=order_id)
     except (Order.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 
@@ -95,6 +97,28 @@ def customer_open_exposure(*, customer, exclude_order=None) -> Decimal:
     total = orders.aggregate(s=Sum("total_amount"))["s"] or Decimal("0")
     paid = orders.aggregate(s=Sum("invoices__paid_amount"))["s"] or Decimal("0")
     return (total - paid).quantize(Decimal("0.01"))
+
+
+def credit_position_of(*, customer_id, exclude_order=None) -> tuple[Decimal, Decimal]:
+    """The customer's credit limit and open exposure (as :func:`customer_open_exposure`) in one query."""
+    from django.db.models import DecimalField, Subquery
+
+    money = DecimalField(max_digits=16, decimal_places=2)
+    orders = Order.objects.filter(customer=customer_id, state__in=OPEN_APPROVED_STATES)
+    if exclude_order is not None and exclude_order.pk:
+        orders = orders.exclude(pk=exclude_order.pk)
+    total = orders.order_by().values("customer").annotate(s=Sum("total_amount")).values("s")
+    paid = orders.order_by().values("customer").annotate(s=Sum("invoices__paid_amount")).values("s")
+    row = (
+        Customer.objects.filter(pk=customer_id)
+        .annotate(total=Subquery(total, output_field=money), paid=Subquery(paid, output_field=money))
+        .values_list("credit_limit", "total", "paid")
+        .first()
+    )
+    if row is None:
+        return Decimal("0"), Decimal("0")
+    limit, total, paid = row
+    return limit, ((total or Decimal("0")) - (paid or Decimal("0"))).quantize(Decimal("0.01"))
 
 
 def customers_with_exposure():

@@ -14,7 +14,7 @@ import logging
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -69,6 +69,19 @@ def next_order_number(*, today: datetime.date | None = None) -> str:
     creation gives its value back only when nothing later has been committed.
     """
     year = (today or timezone.localdate()).year
+    if connection.vendor in ("postgresql", "sqlite"):
+        # One statement: make the year's row or count it up, and read the new value. The UPDATE
+        # locks the row until commit, as the SELECT ... FOR UPDATE below does.
+        table, year_col, last_col = (connection.ops.quote_name(name) for name in (
+            OrderNumberSequence._meta.db_table, "year", "last"))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({year_col}, {last_col}) VALUES (%s, 1) "  # noqa: S608 - our own names
+                f"ON CONFLICT ({year_col}) DO UPDATE SET {last_col} = {table}.{last_col} + 1 RETURNING {last_col}",
+                [year],
+            )
+            last = cursor.fetchone()[0]
+        return f"SO-{year}-{last:06d}"
     for _attempt in range(3):
         try:
             with transaction.atomic():
@@ -152,8 +165,16 @@ def validate_order_values(*, requested_delivery_date, lines, texts: dict | None 
         raise InvalidInput(_("The order has invalid values."), errors=errors)
 
 
+def _lines_total(lines: list[dict]) -> Decimal:
+    return sum(
+        ((Decimal(line["quantity"]) * Decimal(line["unit_price"])).quantize(Decimal("0.01")) for line in lines),
+        Decimal("0.00"),
+    )
+
+
 def _write_lines(order: Order, lines: list[dict]) -> None:
-    OrderLine.objects.bulk_create(
+    """The order's lines in one statement; the written lines stay on the order (no re-read for the answer)."""
+    written = OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order,
@@ -166,10 +187,10 @@ def _write_lines(order: Order, lines: list[dict]) -> None:
             for i, line in enumerate(lines)
         ]
     )
-    order.total_amount = sum(
-        ((Decimal(line["quantity"]) * Decimal(line["unit_price"])).quantize(Decimal("0.01")) for line in lines),
-        Decimal("0.00"),
-    )
+    order.total_amount = _lines_total(lines)
+    cached = order.lines.all()
+    cached._result_cache, cached._prefetch_done = written, True
+    order._prefetched_objects_cache = {**getattr(order, "_prefetched_objects_cache", {}), "lines": cached}
 
 
 @transaction.atomic
@@ -214,10 +235,10 @@ def create_order(
         special_terms=(special_terms or "").strip(),
         assistant=assistant,
         created_by=user,
+        total_amount=_lines_total(lines),
     )
-    order.save()
+    order.save()  # once: the total is known before the lines are written
     _write_lines(order, lines)
-    order.save(update_fields=["total_amount"])
     return order
 
 
@@ -366,7 +387,8 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
     comment = (values.pop("comment", "") or "").strip()
     try:
         with transaction.atomic():
-            order = lock_visible_order(user, order_id)
+            # the customer (credit check, customer e-mails) and the assistant (notices) come with the row
+            order = lock_visible_order(user, order_id, related=("customer", "assistant"))
             method = getattr(order, TRANSITION_METHODS[name])
             meta = method._django_fsm
             spec = meta.get_transition(order.state)
@@ -411,7 +433,7 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
 
             entry = lifecycle.spec(name)
             events.notify_transition(
-                log_id=log.pk if log else None, order_id=order.pk, name=name, actor_id=user.pk,
+                log_id=log.pk if log else None, order_id=order.pk, name=name, actor_id=user.pk, order=order, actor=user,
                 notices=entry.notices if entry else (), customer_events=entry.customer_events if entry else (),
                 comment=comment or "",
             )

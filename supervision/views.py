@@ -56,9 +56,9 @@ def _errors(exc: ServiceError) -> list[str]:
 @login_required
 def review_queue(request):
     _require(request.user, "team.view")
-    rows, total = review_reads.review_queue(user=request.user)
+    rows, page = review_reads.review_queue_page(user=request.user, page=request.GET.get("page"))
     return render(request, "supervision/review_queue.html", {
-        "rows": rows, "total": total, "may_approve": roles.may(request.user, "review.desk"),
+        "rows": rows, "total": page.paginator.count, "page": page, "may_approve": roles.may(request.user, "review.desk"),
         "clean_count": sum(1 for r in rows if r["clean"]),
     })
 

@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orderdesk.api import RoleFieldsMixin
+from orderdesk.api import ChoiceLabelField, RoleFieldsMixin
 from orderdesk.roles import ROLES
-from orders.models import Channel, Clarification, Customer, Order, OrderLine, Product, Signoff
+from orders.models import Channel, Clarification, Customer, Order, OrderLine, Product, Signoff, State
 from orders.selectors import products
 
 User = get_user_model()
@@ -78,8 +78,42 @@ def _greater_than_zero(value):
         raise serializers.ValidationError(_("The quantity must be greater than zero."))
 
 
+class LineProductField(serializers.PrimaryKeyRelatedField):
+    """A line's product, looked up with every other line's in one query (not one query per line).
+
+    The first line read fetches the active products of all the lines the request names (``initial_data``
+    of the root serializer) and keeps them on the root; a value that is no plain id, or an id not among
+    them, goes through DRF's own lookup (so the errors are DRF's: incorrect type, does not exist).
+    """
+
+    def to_internal_value(self, data):
+        known = self._known_products()
+        key = data if isinstance(data, int) and not isinstance(data, bool) else None
+        if isinstance(data, str) and data.isdigit():
+            key = int(data)
+        if key is not None and key in known:
+            return known[key]
+        return super().to_internal_value(data)
+
+    def _known_products(self) -> dict:
+        root = self.root
+        known = getattr(root, "_line_products", None)
+        if known is None:
+            ids = set()
+            lines = root.initial_data.get("lines") if isinstance(getattr(root, "initial_data", None), dict) else None
+            for line in lines if isinstance(lines, list) else ():
+                value = line.get("product") if isinstance(line, dict) else None
+                if isinstance(value, str) and value.isdigit() and len(value) < 19:
+                    value = int(value)
+                if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+                    ids.add(value)
+            known = self.get_queryset().in_bulk(list(ids)) if ids else {}
+            root._line_products = known
+        return known
+
+
 class OrderLineInputSerializer(serializers.Serializer):
-    product = serializers.PrimaryKeyRelatedField(queryset=products())
+    product = LineProductField(queryset=products())
     specification = serializers.CharField(max_length=300)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3, validators=[_greater_than_zero])
     unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
@@ -89,7 +123,7 @@ class OrderSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     """An order as the caller may see it (list rows leave out the lines)."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    state_display = ChoiceLabelField(choices=State.choices, source="state")
     assistant_name = serializers.CharField(source="assistant.username", read_only=True)
     workshop_name = serializers.CharField(source="workshop.name", read_only=True, default=None, allow_null=True)
     requires_joint_review = serializers.BooleanField(read_only=True)

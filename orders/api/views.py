@@ -138,7 +138,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
         serializer = s.OrderWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         order = services.create_order(user=request.user, **serializer.to_service())
-        return self._render(order.pk, status_code=status.HTTP_201_CREATED)
+        # Rendered from the order just written (its customer, assistant and lines are on it): the creator
+        # is a sales assistant or manager, who always sees the orders they record.
+        return Response(s.OrderDetailSerializer(order, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.OrderWriteSerializer, responses={200: s.OrderDetailSerializer},
                    summary=_("Change an order while it is received"))

@@ -18,8 +18,15 @@ DASHBOARD_LIST_SIZE = 10
 def dashboard(request):
     user = request.user
     orders = selectors.visible_orders(user)
-    counts = dict(orders.order_by().values_list("state").annotate(n=Count("pk")))
     today = timezone.localdate()
+    # one scan of the caller's orders: how many in each state, and how many of them are overdue
+    per_state = orders.order_by().values_list("state").annotate(
+        n=Count("pk"), late=Count("pk", filter=selectors.overdue_q(today))
+    )
+    counts, overdue_count = {}, 0
+    for state, n, late in per_state:
+        counts[state] = n
+        overdue_count += late
     overdue = selectors.order_list(user).filter(selectors.overdue_q(today)).order_by("promised_delivery_date", "id")
     return render(
         request,
@@ -28,7 +35,7 @@ def dashboard(request):
             "state_counts": [{"state": s, "label": s.label, "count": counts.get(s.value, 0)} for s in State],
             "total_count": sum(counts.values()),
             "overdue": list(overdue[:DASHBOARD_LIST_SIZE]),
-            "overdue_count": overdue.count(),
+            "overdue_count": overdue_count,
             "notifications": list(user.notifications.select_related("order")[:DASHBOARD_LIST_SIZE]),
             "work_queues": selectors.work_queues(user),
             "may_create": roles.may(user, "order.create"),

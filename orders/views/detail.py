@@ -82,6 +82,22 @@ def _timeline(order: Order, user) -> list[dict]:
     return entries
 
 
+#: The order's records the page shows in more than one place (timeline, desk, page), read once per page.
+_PAGE_READS = {
+    "communications": lambda order: order.communications.select_related("recorded_by"),
+    "clarifications": lambda order: order.clarifications.select_related("raised_by"),
+    "escalations": lambda order: order.escalations.select_related("raised_by", "resolved_by"),
+}
+
+
+def _read(order: Order, name: str) -> list:
+    """``order.<name>`` as the page lists it, read once per page (kept on the order object)."""
+    cache = order.__dict__.setdefault("_page_reads", {})
+    if name not in cache:
+        cache[name] = list(_PAGE_READS[name](order))
+    return cache[name]
+
+
 def _sees_records(user) -> dict[str, bool]:
     return roles.page_visibility(user)["sees"]
 
@@ -98,17 +114,17 @@ def _timeline_extras(order: Order, user, entries: list) -> None:
     sees = _sees_records(user)
     entries.extend(panels.timeline_entries(order=order, user=user))
     if sees["communications"]:
-        for comm in order.communications.select_related("recorded_by"):
+        for comm in _read(order, "communications"):
             entries.append({"kind": "communication", "at": comm.at, "who": who(comm.recorded_by),
                             "channel": comm.get_channel_display(), "with_whom": comm.with_whom,
                             "summary": comm.summary, "key": (comm.at, 4, comm.pk)})
     if sees["clarifications"]:
-        for clar in order.clarifications.select_related("raised_by"):
+        for clar in _read(order, "clarifications"):
             entries.append({"kind": "clarification", "at": clar.raised_at, "who": who(clar.raised_by),
                             "question": clar.question, "resolution": clar.resolution,
                             "resolved_at": clar.resolved_at, "key": (clar.raised_at, 5, clar.pk)})
     if sees["escalations"]:
-        for esc in order.escalations.select_related("raised_by", "resolved_by"):
+        for esc in _read(order, "escalations"):
             entries.append({"kind": "escalation", "at": esc.raised_at, "who": who(esc.raised_by),
                             "reason": esc.reason, "resolution": esc.resolution,
                             "resolved_by": who(esc.resolved_by) if esc.resolved_by_id else "",
@@ -159,9 +175,8 @@ def _desk_context(order: Order, user, forms: dict) -> dict:
     context = {
         "checklist": selectors.submit_checklist(order)
         if order.state == State.RECEIVED and not order.is_submitted and sales_side else [],
-        "communications": list(order.communications.select_related("recorded_by")) if sales_side else [],
-        "escalations": list(order.escalations.select_related("raised_by", "resolved_by"))
-        if sees["escalations"] else [],
+        "communications": _read(order, "communications") if sales_side else [],
+        "escalations": _read(order, "escalations") if sees["escalations"] else [],
         "sales_side": sales_side,
         "may_edit": order.state == State.RECEIVED and roles.may(user, "order.edit", order),
         "may_withdraw": order.state == State.RECEIVED and order.is_submitted
@@ -213,7 +228,7 @@ def detail_context(request, order: Order, *, failed: str | None = None, forms: d
         "timeline": _timeline(order, user),
         "signoffs": signoffs,
         "joint_review": order.requires_joint_review or bool(signoffs),
-        "clarifications": list(order.clarifications.select_related("raised_by")) if sees["clarifications"] else [],
+        "clarifications": _read(order, "clarifications") if sees["clarifications"] else [],
         **_desk_context(order, user, forms),
         "transitions": _transition_buttons(
             order, user, failed=failed, posted=(posted if posted is not None else request.POST) if failed else None),

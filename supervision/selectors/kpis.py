@@ -41,12 +41,14 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import (
+    BooleanField,
     Count,
-    Exists,
+    ExpressionWrapper,
     F,
     Min,
     OuterRef,
     Q,
+    Subquery,
     Sum,
 )
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
@@ -68,7 +70,6 @@ from supervision.selectors.common import (
     hours,
     order_ct,
     rate,
-    was_returned,
 )
 
 DEFAULT_PERIOD_DAYS = 90
@@ -111,11 +112,9 @@ KPI_DEFINITIONS = [
 # --- the KPI cohorts ------------------------------------------------------------------
 def accuracy_cohort(orders, lo, hi):
     """Orders first submitted in [lo, hi), with `returned`, `corrected`, `check_error` annotated."""
-    corrections = OrderChange.objects.filter(
-        order=OuterRef("pk"), at__gt=OuterRef("first_submitted_at"), field__in=CORRECTION_FIELDS
-    )
-    # The cohort is found by one grouped scan of the submit records (a hash semi-join), so the correlated
-    # subqueries below run for the cohort's rows only, not for every order.
+    # The cohort is found by one grouped scan of the submit records (a hash semi-join). `returned`,
+    # `corrected` and `check_error` are semi-joins too (``pk IN (…)``, hashed once by the database), not
+    # subqueries correlated with each of the cohort's orders; only the first submission's time is read per order.
     first_in_period = (
         StateLog.objects.filter(content_type=order_ct(), transition="submit")
         .values("object_id")
@@ -123,13 +122,20 @@ def accuracy_cohort(orders, lo, hi):
         .filter(first__gte=lo, first__lt=hi)
         .values("object_id")
     )
+    first_of_change = (
+        StateLog.objects.filter(content_type=order_ct(), object_id=OuterRef("order_id"), transition="submit")
+        .order_by("timestamp", "id").values("timestamp")[:1]
+    )
+    corrected = OrderChange.objects.filter(field__in=CORRECTION_FIELDS, at__gt=Subquery(first_of_change))
+    returned = StateLog.objects.filter(content_type=order_ct(), transition="return")
+    check_error = CheckItem.objects.filter(outcome=CheckItem.Outcome.ERROR)
     return (
         orders.filter(pk__in=first_in_period)
         .annotate(first_submitted_at=first_submission())
         .annotate(
-            returned=was_returned(),
-            corrected=Exists(corrections),
-            check_error=Exists(CheckItem.objects.filter(order=OuterRef("pk"), outcome=CheckItem.Outcome.ERROR)),
+            returned=ExpressionWrapper(Q(pk__in=returned.values("object_id")), output_field=BooleanField()),
+            corrected=ExpressionWrapper(Q(pk__in=corrected.values("order_id")), output_field=BooleanField()),
+            check_error=ExpressionWrapper(Q(pk__in=check_error.values("order_id")), output_field=BooleanField()),
         )
     )
 

@@ -97,13 +97,33 @@ def review_needs(order, *, ctp_cache: dict, today, occupancy, workshops_list) ->
 
 def review_queue(*, user, limit: int = 200):
     """The queue rows (order + needs) in a fixed number of queries."""
+    qs = review_queue_queryset()
+    orders = list(qs[:limit])
+    total = len(orders) if len(orders) < limit else qs.count()
+    return _queue_rows(user, orders), total
+
+
+#: rows per page of the review queue page (`/supervision/review/?page=N`)
+REVIEW_PAGE_SIZE = 50
+
+
+def review_queue_page(*, user, page=None, per_page: int | None = None):
+    """One page of the queue (``page``: the number as the request gives it; out of range: the last page):
+    ``(rows, page)`` with a Django :class:`~django.core.paginator.Page` (its ``paginator.count``: the total)."""
+    from django.core.paginator import Paginator
+
+    current = Paginator(review_queue_queryset(), per_page or REVIEW_PAGE_SIZE).get_page(page)
+    return _queue_rows(user, list(current.object_list)), current
+
+
+def _queue_rows(user, orders: list) -> list[dict]:
+    """The needs of the given queue orders: lead times, exposure, workshops and occupancy in grouped queries."""
     from production.models import Workshop
     from production.selectors import workshop_occupancy
 
     today = timezone.localdate()
-    qs = review_queue_queryset()
-    orders = list(qs[:limit])
-    total = len(orders) if len(orders) < limit else qs.count()
+    if not orders:
+        return []
     # lead times and credit exposure for this page only: grouped queries, not per-row subqueries
     from orders.models import OrderLine
 
@@ -124,7 +144,7 @@ def review_queue(*, user, limit: int = 200):
         needs["self_created"] = order.created_by_id == user.pk
         needs["clean"] = needs["clean"] and not needs["self_created"]
         rows.append({"order": order, **needs})
-    return rows, total
+    return rows
 
 
 # --- review page of one order ----------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from orders.models import State
+from orders.models import Order, State
 from tests import factories
 from tests.factories import make_order
 from tests.utils import API, results
@@ -106,3 +106,218 @@ def test_history_and_notifications_queries_are_bounded(api_client_for, django_as
         assert client.get(f"{API}/notifications/").status_code == 200
     with django_assert_max_num_queries(MAX_QUERIES):
         assert client.get(f"{API}/customers/").status_code == 200
+
+
+# --- every endpoint and page of the benchmark (issue 14): the same queries for few and for many rows ---------
+def _count(call) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = call()
+    assert response.status_code < 400, response.content[:500]
+    return len(ctx.captured_queries), response
+
+
+def _create_body(customer, products) -> dict:
+    return {
+        "customer": customer.pk, "channel": "phone", "contact_name": "Contact", "contact_phone": "123",
+        "delivery_address": "Somewhere 1", "requested_delivery_date": factories.days(60).isoformat(),
+        "lines": [{"product": p.pk, "specification": f"spec {p.sku}", "quantity": "2", "unit_price": "10.00"}
+                  for p in products],
+    }
+
+
+def test_create_queries_do_not_grow_with_the_lines(api_client_for, django_assert_max_num_queries):
+    cast = factories.Cast()
+    client = api_client_for(cast.sales_assistant)
+    customer = factories.CustomerFactory()
+    client.get(f"{API}/orders/")  # warm up per-user caches (roles)
+    counts = {}
+    for n in (2, 8):
+        products = [factories.ProductFactory() for _ in range(n)]
+        with django_assert_max_num_queries(8):
+            counts[n], response = _count(lambda products=products: client.post(
+                f"{API}/orders/", _create_body(customer, products), format="json"))
+        assert response.status_code == 201
+        assert len(response.json()["lines"]) == n
+        assert response.json()["total_amount"] == f"{20 * n:.2f}"
+    assert counts[2] == counts[8], counts
+
+
+def test_create_names_an_unknown_product_as_before(api_client_for):
+    cast = factories.Cast()
+    client = api_client_for(cast.sales_assistant)
+    good = factories.ProductFactory()
+    body = _create_body(factories.CustomerFactory(), [good])
+    body["lines"].append({**body["lines"][0], "product": 999999})
+    body["lines"].append({**body["lines"][0], "product": "x"})
+    response = client.post(f"{API}/orders/", body, format="json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]["lines"]
+    by_line = errors if isinstance(errors, dict) else {str(i): e for i, e in enumerate(errors) if e}
+    assert set(by_line) == {"1", "2"}, errors
+    assert "999999" in by_line["1"]["product"][0]  # DRF's own "does not exist" message names the id
+    assert by_line["2"]["product"]
+    assert not Order.objects.filter(customer_id=body["customer"]).exists()
+
+
+@pytest.mark.parametrize("name", ["submit", "approve"])
+def test_transition_queries_do_not_grow_with_the_lines(name, api_client_for, django_assert_max_num_queries):
+    cast = factories.Cast()
+    user = cast.sales_assistant if name == "submit" else cast.sales_manager
+    client = api_client_for(user)
+    client.get(f"{API}/orders/")  # warm up per-user caches (roles)
+    counts = {}
+    for n in (1, 8):
+        order = make_order("received", cast=cast, submitted=name == "approve",
+                           products=[factories.ProductFactory() for _ in range(n)])
+        with django_assert_max_num_queries(22):
+            counts[n], response = _count(lambda order=order: client.post(
+                f"{API}/orders/{order.pk}/transitions/{name}/", {}, format="json"))
+        assert response.json()["state"] == ("received" if name == "submit" else "reviewed")
+    assert counts[1] == counts[8], counts
+
+
+def test_credit_check_is_one_query_whatever_the_open_orders(sales_manager, django_assert_max_num_queries):
+    from orders.conditions import credit_ok_or_overridden
+    from orders.models import TransitionContext
+
+    cast = factories.Cast(sales_manager=sales_manager)
+    customer = factories.CustomerFactory(credit_limit="100000.00")
+    for _ in range(3):
+        make_order("reviewed", cast=cast, customer=customer)
+    order = make_order("received", cast=cast, submitted=True, customer=customer)
+    order.__dict__.pop("_prefetched_objects_cache", None)
+    order._ctx = TransitionContext(user=sales_manager)
+    with django_assert_max_num_queries(1):
+        assert credit_ok_or_overridden(order)
+
+
+def quick_orders(cast, n):
+    """n orders that are cheap to make: submitted, approved and cancelled ones in turn."""
+    made = []
+    for i in range(n):
+        state = (State.RECEIVED, State.REVIEWED, State.CANCELLED)[i % 3]
+        made.append(make_order(state, cast=cast, submitted=True, products=[factories.ProductFactory()]))
+    return made
+
+
+def _pages_client(client, user):
+    client.force_login(user)
+    client.get("/")  # warm up per-user caches (roles, content types)
+    return client
+
+
+def test_dashboard_queries_do_not_grow_with_the_orders(client, sales_manager, django_assert_max_num_queries):
+    cast = factories.Cast(sales_manager=sales_manager)
+    _pages_client(client, sales_manager)
+    quick_orders(cast, 3)
+    with django_assert_max_num_queries(16):
+        few, _response = _count(lambda: client.get("/"))
+    quick_orders(cast, 12)
+    with django_assert_max_num_queries(16):
+        many, response = _count(lambda: client.get("/"))
+    assert many == few
+    assert b"SO-" in response.content
+
+
+def test_order_page_queries_do_not_grow_with_lines_or_history(client, sales_assistant, django_assert_max_num_queries):
+    from orders import services
+
+    cast = factories.Cast(sales_assistant=sales_assistant)
+    _pages_client(client, sales_assistant)
+    small = make_order("received", cast=cast, products=[factories.ProductFactory()])
+    big = make_order("received", cast=cast, products=[factories.ProductFactory() for _ in range(12)])
+    for i in range(4):
+        services.log_communication(user=sales_assistant, order_id=big.pk, channel="call", with_whom=f"w{i}",
+                                   summary="talked")
+        services.raise_escalation(user=sales_assistant, order_id=big.pk, reason=f"problem {i}")
+    counts = {}
+    for order in (small, big):
+        with django_assert_max_num_queries(30):
+            counts[order.pk], response = _count(lambda order=order: client.get(f"/orders/{order.pk}/"))
+        assert order.number.encode() in response.content
+    assert counts[small.pk] == counts[big.pk], counts
+
+
+def test_review_queue_is_paginated_in_bounded_queries(client, sales_manager, django_assert_max_num_queries):
+    from supervision.selectors.review import REVIEW_PAGE_SIZE
+
+    cast = factories.Cast(sales_manager=sales_manager)
+    _pages_client(client, sales_manager)
+    for _ in range(2):
+        make_order("received", cast=cast, submitted=True)
+    with django_assert_max_num_queries(16):
+        few, response = _count(lambda: client.get("/supervision/review/"))
+    assert response.context["total"] == 2
+    for _ in range(10):
+        make_order("received", cast=cast, submitted=True)
+    with django_assert_max_num_queries(16):
+        many, response = _count(lambda: client.get("/supervision/review/"))
+    assert len(response.context["rows"]) == 12 and response.context["total"] == 12
+    assert many == few
+    assert REVIEW_PAGE_SIZE >= 12  # one page here; the next test pages through a smaller one
+
+
+def test_review_queue_pages(client, sales_manager, monkeypatch):
+    from supervision.selectors import review
+
+    monkeypatch.setattr(review, "REVIEW_PAGE_SIZE", 2)
+    cast = factories.Cast(sales_manager=sales_manager)
+    client.force_login(sales_manager)
+    orders = [make_order("received", cast=cast, submitted=True) for _ in range(5)]
+    numbers = [o.number for o in sorted(orders, key=lambda o: (o.submitted_at, o.pk))]
+    seen = []
+    for page in (1, 2, 3):
+        response = client.get("/supervision/review/", {"page": page})
+        assert response.status_code == 200
+        assert response.context["total"] == 5
+        seen += [row["order"].number for row in response.context["rows"]]
+    assert seen == numbers
+    # out of range or not a number: the last or the first page, never an error
+    assert [r["order"].number for r in client.get("/supervision/review/", {"page": 99}).context["rows"]] == numbers[4:]
+    assert [r["order"].number for r in client.get("/supervision/review/", {"page": "x"}).context["rows"]] == numbers[:2]
+
+
+def test_kpi_queries_do_not_grow_with_the_orders(api_client_for, django_assert_max_num_queries):
+    cast = factories.Cast()
+    client = api_client_for(cast.sales_manager)
+    client.get(f"{API}/orders/")  # warm up per-user caches (roles)
+    start, end = factories.days(-364).isoformat(), factories.days(0).isoformat()
+    quick_orders(cast, 3)
+    with django_assert_max_num_queries(14):
+        few, response = _count(lambda: client.get(f"{API}/kpis/", {"start": start, "end": end}))
+    quick_orders(cast, 12)
+    with django_assert_max_num_queries(14):
+        many, response = _count(lambda: client.get(f"{API}/kpis/", {"start": start, "end": end}))
+    assert response.json()["counts"]["orders_submitted"] >= 10
+    assert many == few
+
+
+def test_scan_fires_alerts_in_a_fixed_number_of_queries(sales_manager, django_assert_max_num_queries):
+    from notifications.models import EmailOutbox, Notification
+    from orders import checks
+    from orders.models import Alert, Order
+    from tests.factories import days
+
+    cast = factories.Cast(sales_manager=sales_manager)
+    sales_manager.email = "manager@example.com"
+    sales_manager.save()
+
+    def overdue(n):
+        made = [make_order("reviewed", cast=cast) for _ in range(n)]
+        Order.objects.filter(pk__in=[o.pk for o in made]).update(promised_delivery_date=days(-3))
+        return made
+
+    overdue(1)
+    assert checks.run_check("overdue")["fired"] == 1  # from now on each run also re-checks open alerts
+    overdue(2)
+    with CaptureQueriesContext(connection) as few:
+        assert checks.run_check("overdue")["fired"] == 2
+    overdue(8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert checks.run_check("overdue")["fired"] == 8
+    assert Alert.objects.filter(kind="overdue", resolved_at__isnull=True).count() == 11
+    # each alert told the assistant and the manager once, in the app, and the manager by e-mail
+    assert Notification.objects.filter(kind="order_overdue").count() == 22
+    assert EmailOutbox.objects.filter(kind="order_overdue", user=sales_manager).count() == 11
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert checks.run_check("overdue")["fired"] == 0  # the steady state tells nobody again
