@@ -300,7 +300,8 @@ def test_the_whole_lifecycle_through_the_api(world):
     assert set(notification_kinds(c["finance_specialist"], order_id)) == {"order_shipped", "order_accepted"}
     assert notification_kinds(c["finance_manager"], order_id) == ["order_accepted"]
     assert notification_kinds(c["auditor"], order_id) == []
-    assert notification_kinds(c["production_worker"], order_id) == []
+    # the worker is the responsible person of the plan's milestones (issue 10): told when assigned
+    assert notification_kinds(c["production_worker"], order_id) == ["milestone_assigned"]
     # newest first, with the contract's keys
     items = results(call(c["sales_assistant"], "get", "/notifications/", expect=200))
     assert [n["kind"] for n in items][0] == "order_settled"

@@ -108,7 +108,9 @@ def track(request, token: str, *, extra: dict | None = None, status: int = 200):
         status=status,
     )
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer Chromium posts the page's forms with "Origin: null", which
+    # Django's CSRF check refuses; the token still never reaches another site
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
 

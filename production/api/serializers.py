@@ -31,7 +31,7 @@ class WorkshopSerializer(serializers.ModelSerializer):
 
 class MilestoneSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     responsible_name = serializers.CharField(source="responsible.username", read_only=True)
-    done_by_name = serializers.CharField(source="done_by.username", read_only=True, default=None)
+    done_by_name = serializers.CharField(source="done_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Milestone
@@ -125,7 +125,7 @@ class ProgressInputSerializer(serializers.Serializer):
 class IssueSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     order_number = serializers.CharField(source="order.number", read_only=True)
     opened_by_name = serializers.CharField(source="opened_by.username", read_only=True)
-    owner_name = serializers.CharField(source="owner.username", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner.username", read_only=True, default=None, allow_null=True)
     is_open = serializers.BooleanField(read_only=True)
 
     class Meta:

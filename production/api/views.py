@@ -24,18 +24,10 @@ from production import selectors, services
 from production.api import serializers as s
 from production.models import Milestone, PreparationTask, ProductionIssue, ProductionPlan, ProgressReport
 
-# The error answers every write documents (the project's error body: ``detail``, ``code``, and ``errors`` per
-# field or ``unmet`` per condition).
-ERRORS = {
-    400: OpenApiResponse(description=_("Invalid input (`errors` per field); nothing was written.")),
-    403: OpenApiResponse(description=_("Your role (or person) may not do this.")),
-    404: OpenApiResponse(description=_("Not found, or outside what you may see.")),
-    409: OpenApiResponse(description=_("Not in a state that allows this, already done, or a lost race.")),
-}
-
 
 def responses(ok: dict) -> dict:
-    return {**ok, **ERRORS}
+    # the error answers (400/401/403/404/409/429, the Error body) come from orderdesk.api_schema.AutoSchema
+    return dict(ok)
 
 
 class WorkshopViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):

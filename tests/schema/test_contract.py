@@ -18,7 +18,7 @@ from tests.utils import API
 pytestmark = pytest.mark.django_db
 
 #: the only operation that receives a file: the accept transition's signed-receipt scan
-UPLOAD_OPERATIONS = {("post", "/api/v1/orders/{id}/transitions/{name}/")}
+UPLOAD_OPERATIONS = {("post", "/api/v1/orders/{id}/transitions/{name}/"), ("post", "/api/v1/production/progress/")}
 METHODS = ("get", "post", "put", "patch", "delete")
 ERROR_REF = "#/components/schemas/Error"
 
