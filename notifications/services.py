@@ -51,7 +51,7 @@ DEFAULT_EMAIL_KINDS = frozenset(
 )
 
 # Customer e-mails (R4.4, R5.3): event → template under notifications/email/.
-CUSTOMER_EVENTS = ("confirmed", "scheduled", "delayed", "shipped", "delivered", "survey")
+CUSTOMER_EVENTS = ("confirmed", "scheduled", "delayed", "shipped", "delivered", "survey", "promise_revised")
 
 
 # --- preferences ---------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "order.create": frozenset({Role.SALES_ASSISTANT, Role.SALES_MANAGER}),
     "order.edit": frozenset({OWNER, Role.SALES_MANAGER}),
     "order.reassign": frozenset({Role.SALES_MANAGER}),
+    # the promise (R5.3): a new delivery date agreed with the customer, with its reason
+    "promise.revise": frozenset({OWNER, Role.SALES_MANAGER}),
     "clarification.manage": frozenset({OWNER, Role.SALES_MANAGER}),
     # the assistant's check (R4.2): contacts with the customer, problems escalated to the manager (R5.1)
     "communication.log": frozenset({OWNER, Role.SALES_MANAGER}),
@@ -79,6 +81,9 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "issue.resolve": frozenset({Role.PRODUCTION_SUPERVISOR, Role.SALES_MANAGER}),
     # logistics (R3.4, R4.4)
     "shipment.manage": frozenset({Role.LOGISTICS_SUPERVISOR, Role.LOGISTICS_SPECIALIST}),
+    # the logistics workspace (/logistics/): logistics works there, managers and audit look
+    "logistics.workspace": frozenset({Role.LOGISTICS_SUPERVISOR, Role.LOGISTICS_SPECIALIST, Role.SALES_MANAGER,
+                                      Role.AUDITOR}),
     # finance (R3.5, R4.5)
     "invoice.create": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
     "payment.record": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
@@ -99,7 +104,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
 }
 
 # Actions that only read: the auditor may do these (DESIGN §5: reads everything, changes nothing).
-READ_ACTIONS = frozenset({"audit.view", "review.view", "team.view", "kpi.view", "kpi.view_all", "check.view"})
+READ_ACTIONS = frozenset({"audit.view", "review.view", "team.view", "kpi.view", "kpi.view_all", "check.view",
+                          "logistics.workspace"})
 
 # --- Visibility (DESIGN §5) --------------------------------------------------
 SEES_ALL_ORDERS = frozenset({Role.SALES_MANAGER, Role.AUDITOR}) | FINANCE

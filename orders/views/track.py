@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import translation
 
+from orders.conditions import fully_shipped
 from orders.models import Order, State
 
 # The customer's view of the lifecycle (the tracking page's progress steps).
@@ -32,11 +33,15 @@ def track(request, token: str):
     except ObjectDoesNotExist:  # no plan yet
         milestones = []
     latest = order.progress_reports.order_by("-reported_at", "-id").only("percent_complete", "reported_at").first()
+    # every shipment, partial ones too, with what it carries (R3.4); returned ones are not on their way
     shipments = list(
         order.shipments.exclude(status="returned")
-        .only("carrier", "tracking_number", "status", "expected_arrival", "order_id")
-        .prefetch_related("events")  # oldest first (ShipmentEvent.Meta.ordering)
+        .only("carrier", "tracking_number", "status", "expected_arrival", "tracking_link", "delivered_at",
+              "created_at", "order_id")
+        .prefetch_related("events", "lines__order_line__product")  # events oldest first (their Meta.ordering)
     )
+    # the promise and its revisions, each with the reason the customer was given (R5.3)
+    promise_changes = list(order.promise_changes.only("old_date", "new_date", "reason", "at", "order_id"))
     steps = []
     if order.state != State.CANCELLED:
         reached = CUSTOMER_STEPS.index(order.state) if order.state in CUSTOMER_STEPS else len(CUSTOMER_STEPS)
@@ -53,6 +58,8 @@ def track(request, token: str):
             "percent": latest.percent_complete if latest else None,
             "progress_at": latest.reported_at if latest else None,
             "shipments": shipments,
+            "promise_changes": promise_changes,
+            "partly_shipped": bool(shipments) and order.state == State.PRODUCING and not fully_shipped(order),
             "public_page": True,
         },
     )

@@ -46,7 +46,8 @@ def audit_trail(*, order_id=None, user_id=None, start=None, end=None):
         name=Cast("field", text),
         before=F("old_value"),
         after=F("new_value"),
-        note=Value("", output_field=text),
+        # a revised promise's reason (R5.3); other field changes carry none
+        note=Coalesce(F("promise__reason"), Value("", output_field=text), output_field=text),
     )
     if order_id is not None:
         transitions = transitions.filter(object_id=order_id)
