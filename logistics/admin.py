@@ -27,15 +27,35 @@ class ShipmentEventInline(ReadOnlyInline):
 class ShipmentAdmin(RoleScopedAdmin):
     add_action = "shipment.manage"
     # without lines the shipment carries everything that remains of the order (partial ones: API or page)
-    add_fields = ("order", "carrier", "tracking_number", "expected_arrival", "vehicle", "driver", "warehouse",
-                  "tracking_link")
+    add_fields = (
+        "order",
+        "carrier",
+        "tracking_number",
+        "expected_arrival",
+        "vehicle",
+        "driver",
+        "warehouse",
+        "tracking_link",
+    )
     order_choice_states = services.SHIPMENT_STATES
     list_display = ("order", "carrier", "tracking_number", "status", "expected_arrival", "created_by", "created_at")
     list_filter = ("status", "carrier")
     list_select_related = ("order", "created_by")
     search_fields = ("order__number", "tracking_number", "carrier")
-    fields = ("order", "carrier", "tracking_number", "expected_arrival", "vehicle", "driver", "warehouse",
-              "tracking_link", "status", "created_by", "created_at", "delivered_at")
+    fields = (
+        "order",
+        "carrier",
+        "tracking_number",
+        "expected_arrival",
+        "vehicle",
+        "driver",
+        "warehouse",
+        "tracking_link",
+        "status",
+        "created_by",
+        "created_at",
+        "delivered_at",
+    )
     inlines = (ShipmentLineInline, ShipmentEventInline)
 
     def add_via_service(self, request, data):

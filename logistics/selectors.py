@@ -42,22 +42,28 @@ def visible_shipments(user):
 def _line_shipped():
     """An order line's quantity on shipments, returned ones aside (a subquery on ``OuterRef("pk")``)."""
     return Subquery(
-        ShipmentLine.objects.filter(order_line=OuterRef("pk")).exclude(shipment__status=ShipmentStatus.RETURNED)
-        .values("order_line").annotate(s=Sum("quantity")).values("s"),
+        ShipmentLine.objects.filter(order_line=OuterRef("pk"))
+        .exclude(shipment__status=ShipmentStatus.RETURNED)
+        .values("order_line")
+        .annotate(s=Sum("quantity"))
+        .values("s"),
         output_field=_QUANTITY,
     )
 
 
 def lines_with_shipped():
     """Order lines annotated with ``shipped`` (on shipments, returned ones aside)."""
-    return OrderLine.objects.select_related("product").annotate(
-        shipped=Coalesce(_line_shipped(), Value(Decimal("0")), output_field=_QUANTITY)
-    ).order_by("position", "id")
+    return (
+        OrderLine.objects.select_related("product")
+        .annotate(shipped=Coalesce(_line_shipped(), Value(Decimal("0")), output_field=_QUANTITY))
+        .order_by("position", "id")
+    )
 
 
 def _any_shipped() -> Exists:
-    return Exists(ShipmentLine.objects.filter(shipment__order=OuterRef("pk"))
-                  .exclude(shipment__status=ShipmentStatus.RETURNED))
+    return Exists(
+        ShipmentLine.objects.filter(shipment__order=OuterRef("pk")).exclude(shipment__status=ShipmentStatus.RETURNED)
+    )
 
 
 def _something_remains() -> Exists:
@@ -73,8 +79,14 @@ def _production_complete() -> Exists:
 def order_list(user, name: str):
     """The orders of one workspace list (``ready_to_ship`` or ``partly_shipped``), oldest promise first,
     each with ``shipping_lines``: its lines annotated with ``shipped``."""
-    base = visible_orders(user).filter(state=State.PRODUCING).annotate(
-        any_shipped=_any_shipped(), remains=_something_remains(), complete=_production_complete(),
+    base = (
+        visible_orders(user)
+        .filter(state=State.PRODUCING)
+        .annotate(
+            any_shipped=_any_shipped(),
+            remains=_something_remains(),
+            complete=_production_complete(),
+        )
     )
     if name == "ready_to_ship":
         base = base.filter((Q(complete=True) & Q(any_shipped=False)) | (Q(any_shipped=True) & Q(remains=False)))
@@ -109,7 +121,11 @@ def shipping_lines(order) -> list[dict]:
     if lines is None:
         lines = list(lines_with_shipped().filter(order=order))
     return [
-        {"line": line, "ordered": line.quantity, "shipped": line.shipped,
-         "remaining": max(line.quantity - line.shipped, Decimal("0"))}
+        {
+            "line": line,
+            "ordered": line.quantity,
+            "shipped": line.shipped,
+            "remaining": max(line.quantity - line.shipped, Decimal("0")),
+        }
         for line in lines
     ]

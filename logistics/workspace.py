@@ -21,8 +21,10 @@ TITLES = {
     "delivered": _("Delivered"),
 }
 HELP = {
-    "ready_to_ship": _("In production and complete with nothing shipped yet, or every line on shipments: "
-                       "record the shipment or run “Ship”."),
+    "ready_to_ship": _(
+        "In production and complete with nothing shipped yet, or every line on shipments: "
+        "record the shipment or run “Ship”."
+    ),
     "partly_shipped": _("Some quantities are on shipments, the rest still to ship."),
     "in_transit": _("Shipments on their way: keep their tracking current."),
     "delivered": _("Delivered shipments, newest first."),
@@ -49,13 +51,28 @@ def workspace(request):
         for order in page.object_list:
             order.lines_shipping = selectors.shipping_lines(order)
             order.fully_on_shipments = all(e["remaining"] == 0 for e in order.lines_shipping)
-    counts = {key: (selectors.order_list(request.user, key) if key in selectors.ORDER_LISTS
-                    else selectors.shipment_list(request.user, key)).count() for key in selectors.LISTS}
+    counts = {
+        key: (
+            selectors.order_list(request.user, key)
+            if key in selectors.ORDER_LISTS
+            else selectors.shipment_list(request.user, key)
+        ).count()
+        for key in selectors.LISTS
+    }
     tabs = [{"key": key, "title": TITLES[key], "count": counts[key], "current": key == name} for key in selectors.LISTS]
-    return render(request, "logistics/workspace.html", {
-        "list": name, "title": TITLES[name], "help": HELP[name], "tabs": tabs, "page": page,
-        "is_orders": name in selectors.ORDER_LISTS, **roles.page_visibility(request.user),
-    })
+    return render(
+        request,
+        "logistics/workspace.html",
+        {
+            "list": name,
+            "title": TITLES[name],
+            "help": HELP[name],
+            "tabs": tabs,
+            "page": page,
+            "is_orders": name in selectors.ORDER_LISTS,
+            **roles.page_visibility(request.user),
+        },
+    )
 
 
 @login_required

@@ -22,6 +22,7 @@ from orderdesk.api import RoleFieldsMixin
 from orderdesk.errors import Forbidden, InvalidInput
 from orderdesk.viewsets import APIViewSet
 from orders.models import Order
+from orders.selectors import get_visible_order
 
 NOT_YOURS = OpenApiResponse(description=_("The order is not one you may see."))
 
@@ -61,6 +62,10 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewS
         summary=_("Record a shipment: lines with quantities (none: all that remains), carrier, vehicle, driver"),
     )
     def create(self, request, *args, **kwargs):
+        order_id = request.data.get("order") if isinstance(request.data, dict) else None
+        if isinstance(order_id, int) or (isinstance(order_id, str) and order_id.isdigit()):
+            # 404 (scope), 403 (role), 409 (state) before any value is read, as on the page
+            services.check_shipment(request.user, get_visible_order(request.user, order_id))
         serializer = s.ShipmentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

@@ -17,12 +17,18 @@ from orders.views.detail import department_write
 def promise_revise(request, pk: int):
     def call(order, forms):
         data = forms["promise"].cleaned_data
-        services.revise_promise(user=request.user, order_id=order.pk,
-                                promised_delivery_date=data["promised_delivery_date"], reason=data["reason"])
+        services.revise_promise(
+            user=request.user,
+            order_id=order.pk,
+            promised_delivery_date=data["promised_delivery_date"],
+            reason=data["reason"],
+        )
         return _("The new promised date is recorded; the customer is told.")
 
     return department_write(
-        request, pk, key="promise",
+        request,
+        pk,
+        key="promise",
         check=lambda order: services.check_promise(request.user, order),
         bind=lambda order: {"promise": PromiseForm(request.POST)},
         call=call,

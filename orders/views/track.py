@@ -36,8 +36,16 @@ def track(request, token: str):
     # every shipment, partial ones too, with what it carries (R3.4); returned ones are not on their way
     shipments = list(
         order.shipments.exclude(status="returned")
-        .only("carrier", "tracking_number", "status", "expected_arrival", "tracking_link", "delivered_at",
-              "created_at", "order_id")
+        .only(
+            "carrier",
+            "tracking_number",
+            "status",
+            "expected_arrival",
+            "tracking_link",
+            "delivered_at",
+            "created_at",
+            "order_id",
+        )
         .prefetch_related("events", "lines__order_line__product")  # events oldest first (their Meta.ordering)
     )
     # the promise and its revisions, each with the reason the customer was given (R5.3)

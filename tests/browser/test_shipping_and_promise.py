@@ -33,10 +33,15 @@ def test_logistics_ships_in_two_parts_and_the_customer_sees_the_revised_promise(
     cast = factories.Cast()
     customer = factories.CustomerFactory(language=language)
     p1, p2 = factories.ProductFactory(), factories.ProductFactory()
-    order = factories.make_order(State.PRODUCING, cast=cast, customer=customer, lines=[
-        {"product": p1, "specification": "Pump housing", "quantity": Decimal("10"), "unit_price": Decimal("9.00")},
-        {"product": p2, "specification": "Gear motor", "quantity": Decimal("4"), "unit_price": Decimal("7.00")},
-    ])
+    order = factories.make_order(
+        State.PRODUCING,
+        cast=cast,
+        customer=customer,
+        lines=[
+            {"product": p1, "specification": "Pump housing", "quantity": Decimal("10"), "unit_price": Decimal("9.00")},
+            {"product": p2, "specification": "Gear motor", "quantity": Decimal("4"), "unit_price": Decimal("7.00")},
+        ],
+    )
     factories.complete_production(order, cast)
     first_line, second_line = order.lines.order_by("position")
     new_date = factories.days(75).isoformat()
@@ -78,8 +83,10 @@ def test_logistics_ships_in_two_parts_and_the_customer_sees_the_revised_promise(
     assert page.locator("#shipment-form").count() == 0  # nothing remains
     submit(page, "form[data-transition=ship]")
     assert page.locator("#order-state").get_attribute("data-state") == State.SHIPPED
-    quantities = sorted((s.tracking_number, [(sl.order_line_id, sl.quantity) for sl in s.lines.all()])
-                        for s in Shipment.objects.filter(order=order))
+    quantities = sorted(
+        (s.tracking_number, [(sl.order_line_id, sl.quantity) for sl in s.lines.all()])
+        for s in Shipment.objects.filter(order=order)
+    )
     assert quantities == [
         ("SF-PART-1", [(first_line.pk, Decimal("6"))]),
         ("SF-PART-2", [(first_line.pk, Decimal("4")), (second_line.pk, Decimal("4"))]),

@@ -37,8 +37,11 @@ def two_line_order(cast, state="producing", **kw):
 
 
 def lines_of(order, *quantities):
-    return [{"order_line": line.pk, "quantity": Decimal(str(q))}
-            for line, q in zip(order.lines.order_by("position"), quantities, strict=False) if q]
+    return [
+        {"order_line": line.pk, "quantity": Decimal(str(q))}
+        for line, q in zip(order.lines.order_by("position"), quantities, strict=False)
+        if q
+    ]
 
 
 def ship(cast, order, lines=None, user=None, **kw):
@@ -53,18 +56,30 @@ def remaining(order):
 def nothing_written(order, shipments=0):
     assert Shipment.objects.filter(order=order).count() == shipments
     assert ShipmentLine.objects.filter(shipment__order=order).count() == sum(
-        s.lines.count() for s in Shipment.objects.filter(order=order))
+        s.lines.count() for s in Shipment.objects.filter(order=order)
+    )
 
 
 # --- quantities ---------------------------------------------------------------------------------------------
 def test_two_partial_shipments_then_ship(cast):
     order = two_line_order(cast)
     factories.complete_production(order, cast)
-    first = ship(cast, order, lines_of(order, 6, 0), vehicle="沪A12345", driver="王师傅", warehouse="Main",
-                 tracking_link="https://track.example.com/SF1")
+    first = ship(
+        cast,
+        order,
+        lines_of(order, 6, 0),
+        vehicle="沪A12345",
+        driver="王师傅",
+        warehouse="Main",
+        tracking_link="https://track.example.com/SF1",
+    )
     assert [(sl.order_line.position, sl.quantity) for sl in first.lines.all()] == [(1, Decimal("6"))]
     assert (first.vehicle, first.driver, first.warehouse, first.tracking_link) == (
-        "沪A12345", "王师傅", "Main", "https://track.example.com/SF1")
+        "沪A12345",
+        "王师傅",
+        "Main",
+        "https://track.example.com/SF1",
+    )
     assert remaining(order) == [Decimal("4"), Decimal("4")]
 
     outcome = run_via_service(cast.logistics_specialist, order.pk, "ship")
@@ -72,7 +87,9 @@ def test_two_partial_shipments_then_ship(cast):
 
     second = ship(cast, order)  # no lines: everything that remains
     assert [(sl.order_line.position, sl.quantity) for sl in second.lines.all()] == [
-        (1, Decimal("4")), (2, Decimal("4"))]
+        (1, Decimal("4")),
+        (2, Decimal("4")),
+    ]
     assert remaining(order) == [0, 0]
     assert run_via_service(cast.logistics_specialist, order.pk, "ship").status == 200
     order.refresh_from_db()
@@ -129,8 +146,13 @@ def test_nothing_left_to_ship(cast):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("tracking_link", "javascript:alert(1)"), ("tracking_link", "ftp://x.example.com/"), ("vehicle", "x" * 51),
-     ("driver", "a\x00b"), ("expected_arrival", days(-1))],
+    [
+        ("tracking_link", "javascript:alert(1)"),
+        ("tracking_link", "ftp://x.example.com/"),
+        ("vehicle", "x" * 51),
+        ("driver", "a\x00b"),
+        ("expected_arrival", days(-1)),
+    ],
 )
 def test_bad_shipment_values(cast, field, value):
     order = two_line_order(cast)
@@ -214,8 +236,13 @@ def test_concurrent_shipments_never_exceed_the_order():
 
     def work(i):
         try:
-            services.create_shipment(user=specialists[i], order_id=order.pk, carrier="SF", tracking_number=f"T{i}",
-                                     lines=[{"order_line": line.pk, "quantity": Decimal("3")}])
+            services.create_shipment(
+                user=specialists[i],
+                order_id=order.pk,
+                carrier="SF",
+                tracking_number=f"T{i}",
+                lines=[{"order_line": line.pk, "quantity": Decimal("3")}],
+            )
             return "ok"
         except InvalidInput:
             return "refused"
@@ -232,11 +259,22 @@ def test_shipment_api_with_lines(cast, api_client_for):
     factories.complete_production(order, cast)
     client = api_client_for(cast.logistics_specialist)
     first, second = order.lines.order_by("position")
-    body = call(client, "post", "/logistics/shipments/", {
-        "order": order.pk, "carrier": "EMS", "tracking_number": "E1", "vehicle": "沪A1", "driver": "Li",
-        "warehouse": "North", "tracking_link": "https://ems.example.com/E1",
-        "lines": [{"order_line": first.pk, "quantity": "4"}],
-    }, expect=201)
+    body = call(
+        client,
+        "post",
+        "/logistics/shipments/",
+        {
+            "order": order.pk,
+            "carrier": "EMS",
+            "tracking_number": "E1",
+            "vehicle": "沪A1",
+            "driver": "Li",
+            "warehouse": "North",
+            "tracking_link": "https://ems.example.com/E1",
+            "lines": [{"order_line": first.pk, "quantity": "4"}],
+        },
+        expect=201,
+    )
     assert [(x["position"], Decimal(x["quantity"])) for x in body["lines"]] == [(1, Decimal("4"))]
     assert body["vehicle"] == "沪A1" and body["tracking_link"] == "https://ems.example.com/E1"
     assert "unit_price" not in str(body) and "total" not in str(body)
@@ -245,7 +283,9 @@ def test_shipment_api_with_lines(cast, api_client_for):
     listed = call(client, "get", "/logistics/orders/", {"list": "partly_shipped"}, expect=200)["results"]
     assert [o["id"] for o in listed] == [order.pk]
     assert [(Decimal(x["shipped"]), Decimal(x["remaining"])) for x in listed[0]["lines"]] == [
-        (Decimal("4"), Decimal("6")), (Decimal("0"), Decimal("4"))]
+        (Decimal("4"), Decimal("6")),
+        (Decimal("0"), Decimal("4")),
+    ]
     assert "delivery_address" in listed[0] and "total_amount" not in listed[0]
     call(client, "get", "/logistics/orders/", {"list": "nonsense"}, expect=400)
     call(api_client_for(cast.production_supervisor), "get", "/logistics/orders/", expect=403)
@@ -257,26 +297,56 @@ def test_shipment_api_with_lines(cast, api_client_for):
         [{"order_line": first.pk}],
         "all of it",
     ):
-        answer = call(client, "post", "/logistics/shipments/",
-                      {"order": order.pk, "carrier": "EMS", "tracking_number": "E2", "lines": bad}, expect=400)
+        answer = call(
+            client,
+            "post",
+            "/logistics/shipments/",
+            {"order": order.pk, "carrier": "EMS", "tracking_number": "E2", "lines": bad},
+            expect=400,
+        )
         assert answer["code"], answer
-    call(client, "post", "/logistics/shipments/",
-         {"order": order.pk, "carrier": "EMS", "tracking_number": "E2", "tracking_link": "javascript:x"}, expect=400)
+    call(
+        client,
+        "post",
+        "/logistics/shipments/",
+        {"order": order.pk, "carrier": "EMS", "tracking_number": "E2", "tracking_link": "javascript:x"},
+        expect=400,
+    )
     assert Shipment.objects.filter(order=order).count() == 1
     # a role that may not: 403; another assistant's order (out of scope): 404
-    call(api_client_for(cast.owner), "post", "/logistics/shipments/",
-         {"order": order.pk, "carrier": "EMS", "tracking_number": "E3"}, expect=403)
+    call(
+        api_client_for(cast.owner),
+        "post",
+        "/logistics/shipments/",
+        {"order": order.pk, "carrier": "EMS", "tracking_number": "E3"},
+        expect=403,
+    )
     other = factories.user_with_role("sales_assistant", "assistant_b")
-    call(api_client_for(other), "post", "/logistics/shipments/",
-         {"order": order.pk, "carrier": "EMS", "tracking_number": "E3"}, expect=404)
-    call(client, "post", "/logistics/shipments/",
-         {"order": two_line_order(cast, state="reviewed").pk, "carrier": "EMS", "tracking_number": "E3"}, expect=404)
+    call(
+        api_client_for(other),
+        "post",
+        "/logistics/shipments/",
+        {"order": order.pk, "carrier": "EMS", "tracking_number": "E3"},
+        expect=404,
+    )
+    call(
+        client,
+        "post",
+        "/logistics/shipments/",
+        {"order": two_line_order(cast, state="reviewed").pk, "carrier": "EMS", "tracking_number": "E3"},
+        expect=404,
+    )
 
     # ship refused until all is on shipments
     answer = call(client, "post", f"/orders/{order.pk}/transitions/ship/", {}, expect=400)
     assert [u["code"] for u in answer["unmet"]] == ["not_fully_shipped"]
-    body = call(client, "post", "/logistics/shipments/",
-                {"order": order.pk, "carrier": "EMS", "tracking_number": "E4"}, expect=201)
+    body = call(
+        client,
+        "post",
+        "/logistics/shipments/",
+        {"order": order.pk, "carrier": "EMS", "tracking_number": "E4"},
+        expect=201,
+    )
     assert [(x["position"], Decimal(x["quantity"])) for x in body["lines"]] == [(1, Decimal("6")), (2, Decimal("4"))]
     call(client, "post", f"/orders/{order.pk}/transitions/ship/", {}, expect=200)
 

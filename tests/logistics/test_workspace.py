@@ -28,8 +28,12 @@ def world(db):
     product = factories.ProductFactory()
 
     def order(state="producing"):
-        return make_order(state, cast=cast, customer=customer, lines=[
-            {"product": product, "specification": "S", "quantity": Decimal("10"), "unit_price": PRICE}])
+        return make_order(
+            state,
+            cast=cast,
+            customer=customer,
+            lines=[{"product": product, "specification": "S", "quantity": Decimal("10"), "unit_price": PRICE}],
+        )
 
     ready = order()
     factories.complete_production(ready, cast)
@@ -40,8 +44,16 @@ def world(db):
     delivered = order("shipped")
     delivered_shipment = delivered.shipments.get()
     services.add_event(user=cast.logistics_specialist, shipment_id=delivered_shipment.pk, status="delivered")
-    return {"cast": cast, "ready": ready, "partial": partial, "waiting": waiting, "shipped": shipped,
-            "delivered": delivered, "partial_shipment": partial_shipment, "delivered_shipment": delivered_shipment}
+    return {
+        "cast": cast,
+        "ready": ready,
+        "partial": partial,
+        "waiting": waiting,
+        "shipped": shipped,
+        "delivered": delivered,
+        "partial_shipment": partial_shipment,
+        "delivered_shipment": delivered_shipment,
+    }
 
 
 def get(client, user, **params):

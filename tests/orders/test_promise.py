@@ -28,8 +28,7 @@ def cast(db):
 
 
 def revise(order, user, date=None, reason=REASON):
-    return services.revise_promise(user=user, order_id=order.pk, promised_delivery_date=date or days(60),
-                                   reason=reason)
+    return services.revise_promise(user=user, order_id=order.pk, promised_delivery_date=date or days(60), reason=reason)
 
 
 def nothing_written(order, before):
@@ -64,8 +63,18 @@ def test_other_states_are_409(cast, state):
     nothing_written(order, before)
 
 
-@pytest.mark.parametrize("role", ["production_supervisor", "production_worker", "logistics_supervisor",
-                                  "logistics_specialist", "finance_manager", "finance_specialist", "auditor"])
+@pytest.mark.parametrize(
+    "role",
+    [
+        "production_supervisor",
+        "production_worker",
+        "logistics_supervisor",
+        "logistics_specialist",
+        "finance_manager",
+        "finance_specialist",
+        "auditor",
+    ],
+)
 def test_other_roles_are_403(cast, role):
     order = make_order(State.PRODUCING, cast=cast)
     before = order_row(order.pk)
@@ -113,7 +122,11 @@ def test_history_and_audit_carry_who_old_new_and_why(cast, api_client_for):
     history = call(api_client_for(cast.owner), "get", f"/orders/{order.pk}/history/", expect=200)
     entry = next(e for e in history if e.get("field") == "promised_delivery_date")
     assert (entry["old_value"], entry["new_value"], entry["by"], entry["comment"]) == (
-        str(old), str(days(65)), cast.sales_manager.username, REASON)
+        str(old),
+        str(days(65)),
+        cast.sales_manager.username,
+        REASON,
+    )
     row = next(r for r in audit_trail(order_id=order.pk) if r[4] == "promised_delivery_date")
     assert (row[5], row[6], row[7], row[2]) == (str(old), str(days(65)), REASON, cast.sales_manager.pk)
     # logistics reads the history too (the reason is not internal: the customer reads it)
@@ -157,30 +170,56 @@ def test_the_tracking_page_shows_the_promise_and_its_changes(cast, client):
 def test_promise_api(cast, api_client_for):
     order = make_order(State.SCHEDULED, cast=cast)
     client = api_client_for(cast.owner)
-    body = call(client, "post", f"/orders/{order.pk}/promise/",
-                {"promised_delivery_date": days(50).isoformat(), "reason": REASON}, expect=201)
+    body = call(
+        client,
+        "post",
+        f"/orders/{order.pk}/promise/",
+        {"promised_delivery_date": days(50).isoformat(), "reason": REASON},
+        expect=201,
+    )
     assert (body["new_date"], body["reason"], body["changed_by"]) == (days(50).isoformat(), REASON, cast.owner.pk)
     listed = call(client, "get", f"/orders/{order.pk}/promise/", expect=200)
     assert [p["new_date"] for p in listed] == [days(50).isoformat()]
     assert call(client, "get", f"/orders/{order.pk}/", expect=200)["promised_delivery_date"] == days(50).isoformat()
     before = order_row(order.pk)
-    for bad in ({"promised_delivery_date": days(-3).isoformat(), "reason": REASON},
-                {"promised_delivery_date": "tomorrow", "reason": REASON},
-                {"promised_delivery_date": days(52).isoformat(), "reason": ""},
-                {"reason": REASON}):
+    for bad in (
+        {"promised_delivery_date": days(-3).isoformat(), "reason": REASON},
+        {"promised_delivery_date": "tomorrow", "reason": REASON},
+        {"promised_delivery_date": days(52).isoformat(), "reason": ""},
+        {"reason": REASON},
+    ):
         call(client, "post", f"/orders/{order.pk}/promise/", bad, expect=400)
-    call(api_client_for(cast.production_supervisor), "post", f"/orders/{order.pk}/promise/",
-         {"promised_delivery_date": days(52).isoformat(), "reason": REASON}, expect=403)
-    call(api_client_for(cast.auditor), "post", f"/orders/{order.pk}/promise/",
-         {"promised_delivery_date": days(52).isoformat(), "reason": REASON}, expect=403)
-    call(api_client_for(factories.user_with_role("sales_assistant", "assistant_c")), "post",
-         f"/orders/{order.pk}/promise/", {"promised_delivery_date": days(52).isoformat(), "reason": REASON},
-         expect=404)
+    call(
+        api_client_for(cast.production_supervisor),
+        "post",
+        f"/orders/{order.pk}/promise/",
+        {"promised_delivery_date": days(52).isoformat(), "reason": REASON},
+        expect=403,
+    )
+    call(
+        api_client_for(cast.auditor),
+        "post",
+        f"/orders/{order.pk}/promise/",
+        {"promised_delivery_date": days(52).isoformat(), "reason": REASON},
+        expect=403,
+    )
+    call(
+        api_client_for(factories.user_with_role("sales_assistant", "assistant_c")),
+        "post",
+        f"/orders/{order.pk}/promise/",
+        {"promised_delivery_date": days(52).isoformat(), "reason": REASON},
+        expect=404,
+    )
     # 403 and 409 come before the values are read
     call(api_client_for(cast.logistics_specialist), "post", f"/orders/{order.pk}/promise/", {}, expect=403)
     settled = make_order(State.SETTLED, cast=cast)
-    call(client, "post", f"/orders/{settled.pk}/promise/",
-         {"promised_delivery_date": days(52).isoformat(), "reason": REASON}, expect=409)
+    call(
+        client,
+        "post",
+        f"/orders/{settled.pk}/promise/",
+        {"promised_delivery_date": days(52).isoformat(), "reason": REASON},
+        expect=409,
+    )
     assert order_row(order.pk) == before
     assert PromiseChange.objects.filter(order=order).count() == 1
 

@@ -330,7 +330,13 @@ def test_ship_needs_complete_production_and_a_shipment(via, cast, api_client_for
     order = make_order("producing", cast=cast)
     before, logs = snapshot(order)
     outcome = run_transition(via, api_client_for, cast.logistics_specialist, order.pk, "ship")
-    assert_refused(outcome, order, unmet=["production_incomplete", "no_shipment", "not_fully_shipped"], before=before, logs_before=logs)
+    assert_refused(
+        outcome,
+        order,
+        unmet=["production_incomplete", "no_shipment", "not_fully_shipped"],
+        before=before,
+        logs_before=logs,
+    )
 
     production.report_progress(user=cast.production_worker, order_id=order.pk, percent_complete=80)
     factories.record_shipment(order, cast)
