@@ -34,6 +34,7 @@ from orders.models import (
     OrderChange,
     OrderLine,
     OrderNumberSequence,
+    PromiseChange,
     Signoff,
     State,
     TransitionContext,
@@ -543,8 +544,6 @@ def revise_promise(*, user, order_id, promised_delivery_date, reason: str):
     """The one way the promise changes after approval (R5.3): who, old, new and why are recorded (the
     order's history and audit trail through an :class:`OrderChange`, the reason on its
     :class:`PromiseChange`), and the customer is told in their language (e-mail; the tracking page)."""
-    from orders.models import PromiseChange
-
     order = lock_visible_order(user, order_id)
     check_promise(user, order)
     errors: dict[str, list[str]] = {}
