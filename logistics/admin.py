@@ -8,9 +8,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from logistics import services
-from logistics.models import Shipment, ShipmentEvent, ShipmentStatus
+from logistics.models import Shipment, ShipmentEvent, ShipmentLine, ShipmentStatus
 from logistics.selectors import visible_shipments
 from orderdesk.admin_base import ReadOnlyInline, RoleScopedAdmin
+
+
+class ShipmentLineInline(ReadOnlyInline):
+    model = ShipmentLine
+    fields = ("order_line", "quantity")
 
 
 class ShipmentEventInline(ReadOnlyInline):
@@ -21,14 +26,37 @@ class ShipmentEventInline(ReadOnlyInline):
 @admin.register(Shipment)
 class ShipmentAdmin(RoleScopedAdmin):
     add_action = "shipment.manage"
-    add_fields = ("order", "carrier", "tracking_number", "expected_arrival")
+    # without lines the shipment carries everything that remains of the order (partial ones: API or page)
+    add_fields = (
+        "order",
+        "carrier",
+        "tracking_number",
+        "expected_arrival",
+        "vehicle",
+        "driver",
+        "warehouse",
+        "tracking_link",
+    )
     order_choice_states = services.SHIPMENT_STATES
     list_display = ("order", "carrier", "tracking_number", "status", "expected_arrival", "created_by", "created_at")
     list_filter = ("status", "carrier")
     list_select_related = ("order", "created_by")
     search_fields = ("order__number", "tracking_number", "carrier")
-    fields = ("order", "carrier", "tracking_number", "expected_arrival", "status", "created_by", "created_at")
-    inlines = (ShipmentEventInline,)
+    fields = (
+        "order",
+        "carrier",
+        "tracking_number",
+        "expected_arrival",
+        "vehicle",
+        "driver",
+        "warehouse",
+        "tracking_link",
+        "status",
+        "created_by",
+        "created_at",
+        "delivered_at",
+    )
+    inlines = (ShipmentLineInline, ShipmentEventInline)
 
     def add_via_service(self, request, data):
         return services.create_shipment(
@@ -37,6 +65,10 @@ class ShipmentAdmin(RoleScopedAdmin):
             carrier=data["carrier"],
             tracking_number=data["tracking_number"],
             expected_arrival=data.get("expected_arrival"),
+            vehicle=data.get("vehicle") or "",
+            driver=data.get("driver") or "",
+            warehouse=data.get("warehouse") or "",
+            tracking_link=data.get("tracking_link") or "",
         )
 
 

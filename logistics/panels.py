@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 
 from logistics import services
 from logistics.forms import ShipmentEventForm, ShipmentForm
-from logistics.models import ShipmentEvent
+from logistics.models import ShipmentEvent, ShipmentLine
 from orderdesk.pages import who
 from orders.panels import Panel
 
@@ -16,12 +16,17 @@ from orders.panels import Panel
 def context(*, order, user, forms: dict) -> dict:
     shipments = list(
         order.shipments.prefetch_related(
-            Prefetch("events", queryset=ShipmentEvent.objects.select_related("recorded_by").order_by("at", "id"))
+            Prefetch("events", queryset=ShipmentEvent.objects.select_related("recorded_by").order_by("at", "id")),
+            Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line__product")),
         ).select_related("created_by")
     )
     ctx: dict = {"shipments": shipments, "may_record_shipment": services.may_record_shipment(user, order)}
+    if shipments or ctx["may_record_shipment"]:
+        ctx["shipping_lines"] = services.remaining_lines(order)
+        ctx["partly_shipped"] = any(e["shipped"] > 0 for e in ctx["shipping_lines"]) and any(
+            e["remaining"] > 0 for e in ctx["shipping_lines"])
     if ctx["may_record_shipment"]:
-        ctx["shipment_form"] = forms.get("shipment") or ShipmentForm()
+        ctx["shipment_form"] = forms.get("shipment") or ShipmentForm(lines=ctx["shipping_lines"])
     for shipment in shipments:
         shipment.event_form = (
             forms.get(f"event-{shipment.pk}") or ShipmentEventForm(auto_id=f"id_event{shipment.pk}_%s")

@@ -19,15 +19,19 @@ from orders.views.detail import department_write
 @require_POST
 def shipment_add(request, pk: int):
     def call(order, forms):
-        data = forms["shipment"].cleaned_data
-        services.create_shipment(user=request.user, order_id=order.pk, carrier=data["carrier"],
-                                 tracking_number=data["tracking_number"], expected_arrival=data["expected_arrival"])
+        form = forms["shipment"]
+        data = form.cleaned_data
+        services.create_shipment(
+            user=request.user, order_id=order.pk, carrier=data["carrier"], tracking_number=data["tracking_number"],
+            expected_arrival=data["expected_arrival"], lines=form.lines(), vehicle=data["vehicle"],
+            driver=data["driver"], warehouse=data["warehouse"], tracking_link=data["tracking_link"],
+        )
         return _("The shipment was recorded.")
 
     return department_write(
         request, pk, key="shipment",
         check=lambda order: services.check_shipment(request.user, order),
-        bind=lambda order: {"shipment": ShipmentForm(request.POST)},
+        bind=lambda order: {"shipment": ShipmentForm(request.POST, lines=services.remaining_lines(order))},
         call=call,
     )
 

@@ -189,6 +189,33 @@ def shipment_event(*, event) -> int:
     )
 
 
+def shipment_recorded(*, shipment, lines) -> int:
+    """A shipment was recorded (R3.4): the assistant is told what it carries (quantities, never prices), and
+    whether the order is now only partly shipped, to pass it on to the customer (R4.4)."""
+    order = _order(shipment.order_id)
+    carried = "; ".join(f"{line.product.sku} × {quantity.normalize():f}" for line, quantity in lines)
+    shipped = {}
+    for line_id, quantity in (
+        apps.get_model("logistics", "ShipmentLine").objects.filter(shipment__order=order)
+        .exclude(shipment__status="returned").values_list("order_line_id", "quantity")
+    ):
+        shipped[line_id] = shipped.get(line_id, 0) + quantity
+    partial = any(shipped.get(line.pk, 0) < line.quantity for line in order.lines.all())
+    return notify(
+        kind=Kind.SHIPMENT_UPDATED, order=order, users=[order.assistant], dedupe=f"shipment:{shipment.pk}",
+        actor=shipment.created_by, message_id="shipment_recorded_partial" if partial else "shipment_recorded",
+        params={"tracking": shipment.tracking_number, "lines": carried},
+    )
+
+
+def promise_revised(*, promise):
+    """A new promised delivery date (R5.3): the customer is told by e-mail in their language, with the
+    reason (the tracking page shows it too). Returns the outbox row (None without a customer e-mail)."""
+    order = _order(promise.order_id)
+    return notify_customer(order=order, event="promise_revised", dedupe=f"promise:{promise.pk}",
+                           context={"promise": promise})
+
+
 def payment_received(*, payment) -> int:
     """A payment was recorded: the assistant is told (the amount is a price value, DESIGN §5)."""
     order = _order(payment.invoice.order_id)

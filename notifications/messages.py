@@ -51,6 +51,10 @@ MESSAGES = {
     "progress_reported": _("Production of order %(number)s is %(percent)s%% complete."),
     "ready_to_ship": _("Production of order %(number)s is complete; it is ready to ship."),
     "shipment_event": _("Shipment %(tracking)s of order %(number)s: %(status)s."),
+    "shipment_recorded": _("Shipment %(tracking)s of order %(number)s was recorded with %(lines)s."),
+    "shipment_recorded_partial": _(
+        "Shipment %(tracking)s of order %(number)s was recorded with %(lines)s; the order is partly shipped."
+    ),
     "payment_received": _("A payment of %(amount)s was received for order %(number)s."),
     "clarification_opened": _("A clarification was opened on order %(number)s: %(question)s"),
     "clarification_resolved": _("A clarification on order %(number)s was resolved: %(resolution)s"),

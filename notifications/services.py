@@ -53,7 +53,7 @@ DEFAULT_EMAIL_KINDS = frozenset(
 
 # Customer e-mails (R4.4, R5.3): event → template under notifications/email/.
 CUSTOMER_EVENTS = ("confirmed", "scheduled", "delayed", "quality", "shipped", "delivered", "survey", "survey_reminder",
-                   "complaint_resolved")
+                   "complaint_resolved", "promise_revised")
 
 
 # --- preferences ---------------------------------------------------------------------------------

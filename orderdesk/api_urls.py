@@ -34,6 +34,7 @@ router.register("production/handovers", production.HandoverViewSet, basename="ha
 router.register("production/moves", production.MoveViewSet, basename="workshop-move")
 router.register("production/workshops", production.WorkshopLoadViewSet, basename="workshop-load")
 router.register("logistics/shipments", logistics.ShipmentViewSet, basename="shipment")
+router.register("logistics/orders", logistics.ShippingOrderViewSet, basename="shipping-order")
 router.register("finance/invoices", finance.InvoiceViewSet, basename="invoice")
 router.register("finance/payments", finance.PaymentViewSet, basename="payment")
 router.register("feedback/surveys", feedback.SurveyViewSet, basename="survey")

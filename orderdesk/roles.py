@@ -63,6 +63,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "order.reassign": frozenset({Role.SALES_MANAGER}),
     # the assistant takes a submitted order back before the manager reviews it (not a transition)
     "order.withdraw": frozenset({OWNER}),
+    # the promise (R5.3): a new delivery date agreed with the customer, with its reason
+    "promise.revise": frozenset({OWNER, Role.SALES_MANAGER}),
     "clarification.manage": frozenset({OWNER, Role.SALES_MANAGER}),
     # the assistant's check (R4.2): contacts with the customer, problems escalated to the manager (R5.1)
     "communication.log": frozenset({OWNER, Role.SALES_MANAGER}),
@@ -94,6 +96,9 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "issue.message": frozenset({OWNER, Role.SALES_MANAGER}),
     # logistics (R3.4, R4.4)
     "shipment.manage": frozenset({Role.LOGISTICS_SUPERVISOR, Role.LOGISTICS_SPECIALIST}),
+    # the logistics workspace (/logistics/): logistics works there, managers and audit look
+    "logistics.workspace": frozenset({Role.LOGISTICS_SUPERVISOR, Role.LOGISTICS_SPECIALIST, Role.SALES_MANAGER,
+                                      Role.AUDITOR}),
     # finance (R3.5, R4.5)
     "invoice.create": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
     "payment.record": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
@@ -127,7 +132,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
 
 # Actions that only read: the auditor may do these (DESIGN §5: reads everything, changes nothing).
 READ_ACTIONS = frozenset({"audit.view", "review.view", "team.view", "kpi.view", "kpi.view_all", "check.view",
-                          "production.workspace", "feedback.view", "complaint.view_all", "loss.view"})
+                          "production.workspace", "feedback.view", "complaint.view_all", "loss.view",
+                          "logistics.workspace"})
 
 # --- Visibility (DESIGN §5) --------------------------------------------------
 SEES_ALL_ORDERS = frozenset({Role.SALES_MANAGER, Role.AUDITOR}) | FINANCE

@@ -34,6 +34,7 @@ urlpatterns = [
     path("survey/<str:token>/", feedback_views.survey, name="survey"),
     path("supervision/", include("supervision.urls")),
     path("production/", include("production.workspace_urls")),
+    path("logistics/", include("logistics.workspace_urls")),
     path("notifications/", include("notifications.urls")),
     path("", include((order_pages, order_urls.app_name))),
 ]

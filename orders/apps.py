@@ -8,9 +8,10 @@ class OrdersConfig(AppConfig):
 
     def ready(self):
         from orderdesk import admin_base, media
-        from orders import selectors
+        from orders import panels, promise_panel, selectors
         from orders.models import Order
 
         admin_base.set_order_scope(model=Order, visible_orders=selectors.visible_orders)
         media.register("receipts/", selectors.may_read_receipt)
         media.register("imports/", selectors.may_read_import_sheet)
+        panels.register(promise_panel.PANEL)

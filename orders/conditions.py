@@ -269,6 +269,18 @@ def active_shipment(order) -> bool:
     return order.shipments.exclude(status="returned").exclude(carrier="").exclude(tracking_number="").exists()
 
 
+@condition("not_fully_shipped", _("Not every line's quantity is on the order's shipments yet."))
+def fully_shipped(order) -> bool:
+    """Every line's quantity is on the order's shipments, returned ones aside (R3.4: partial shipments).
+    Read through the reverse relations of logistics' shipment lines (`orders` imports no department)."""
+    from django.db.models import Q
+
+    lines = order.lines.annotate(
+        shipped=Sum("shipment_lines__quantity", filter=~Q(shipment_lines__shipment__status="returned"))
+    )
+    return all((line.shipped or Decimal("0")) >= line.quantity for line in lines)
+
+
 # --- accept ---------------------------------------------------------------------
 @condition("inspection_failed", _("The customer's inspection did not pass; reject the delivery instead."))
 def inspection_passed(order) -> bool:

@@ -270,3 +270,16 @@ class BaseOrderLineFormSet(forms.BaseFormSet):
 OrderLineFormSet = forms.formset_factory(OrderLineForm, formset=BaseOrderLineFormSet, extra=3, max_num=100,
                                          validate_max=True, absolute_max=100, can_delete=True)
 LINES_PREFIX = "lines"
+
+
+class PromiseForm(forms.Form):
+    """A new promised delivery date with its reason (R5.3); the service checks who, when and the date."""
+
+    promised_delivery_date = forms.DateField(label=_("New promised delivery date"))
+    reason = forms.CharField(label=_("Reason (the customer reads it)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_promise_%s")
+        super().__init__(*args, **kwargs)
+        use_html5_dates(self)

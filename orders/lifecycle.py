@@ -173,8 +173,9 @@ TRANSITIONS: dict[str, TransitionSpec] = {
         ),
         TransitionSpec(
             "accept", "accept", _("Record acceptance"), form="AcceptForm",
-            # the survey invitation e-mail carries the questionnaire's link (R6.2)
-            after=("feedback.services.open_survey_on_acceptance",),
+            # the survey invitation e-mail carries the questionnaire's link (R6.2); shipments still open
+            # are closed as delivered (R3.4)
+            after=("feedback.services.open_survey_on_acceptance", "logistics.services.close_open_shipments"),
             initial={"signed_on": _today},
             # recording the receipt states that the inspection passed (AcceptForm's default)
             page_hidden=("inspection_passed",),
@@ -190,6 +191,8 @@ TRANSITIONS: dict[str, TransitionSpec] = {
         ),
         TransitionSpec(
             "settle", "settle", _("Settle"),
+            # no shipment stays "in transit" on a settled order
+            after=("logistics.services.close_open_shipments",),
             queue=WorkQueue("to_settle", _("Accepted: invoice, collect and settle")),
             notices=(Notice("order_settled", (ASSISTANT,)),),
         ),

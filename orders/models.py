@@ -318,7 +318,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
     @fsm_log_description
     @transition(
         field=state, source=State.PRODUCING, target=State.SHIPPED,
-        conditions=[c.production_complete, c.rework_reported, c.no_open_quality_issue, c.active_shipment],
+        conditions=[c.production_complete, c.rework_reported, c.no_open_quality_issue, c.active_shipment,
+                    c.fully_shipped],
         permission=roles.transition_permission("ship"),
     )
     def ship(self, by=None, description=None):
@@ -468,6 +469,30 @@ class OrderChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}.{self.field}"
+
+
+class PromiseChange(models.Model):
+    """A revision of the promised delivery date (R5.3): who, old, new, why. The reason is told to the
+    customer (e-mail, tracking page); the matching field change (``change``) puts it in the history."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="promise_changes",
+                              verbose_name=_("order"))
+    change = models.OneToOneField(OrderChange, on_delete=models.CASCADE, related_name="promise",
+                                  verbose_name=_("order change"))
+    old_date = models.DateField(_("previous promised date"), null=True, blank=True)
+    new_date = models.DateField(_("new promised date"))
+    reason = models.TextField(_("reason"))
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("changed by"))
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("promise change")
+        verbose_name_plural = _("promise changes")
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.old_date} → {self.new_date}"
 
 
 class Alert(models.Model):

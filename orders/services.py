@@ -23,6 +23,7 @@ from django_fsm_log.models import StateLog
 
 from orderdesk import audit, roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, InvalidInput, NotFound
+from orderdesk.rules import allows
 from orders import lifecycle
 from orders.forms import transition_form_class
 from orders.models import (
@@ -33,6 +34,7 @@ from orders.models import (
     OrderChange,
     OrderLine,
     OrderNumberSequence,
+    PromiseChange,
     Signoff,
     State,
     TransitionContext,
@@ -597,3 +599,58 @@ def issue_tracking_link(*, user, order_id) -> Order:
     audit.record(kind="tracking_link", user=user, order=order, obj=order, name="issue",
                  before=old_issued or "", after=order.tracking_issued_at)
     return order
+# --- the promise (R5.3) ---------------------------------------------------------------------------
+# From approval (the first promise) until the goods are delivered: reviewed … shipped.
+PROMISE_STATES = (State.REVIEWED, State.SCHEDULED, State.PRODUCING, State.SHIPPED)
+MAX_REASON = 2000
+
+
+def check_promise(user, order) -> None:
+    """Revise the promised delivery date: the order's assistant or a sales manager, from `reviewed` until
+    `shipped` (403 other roles, 409 other states)."""
+    if not roles.may(user, "promise.revise", order):
+        raise Forbidden(_("Only the order's assistant or a sales manager changes the promise."))
+    if order.state not in PROMISE_STATES:
+        raise Conflict(_("The promised date can be changed from approval until the goods are delivered."),
+                       code="invalid_state")
+
+
+may_revise_promise = allows(check_promise)
+
+
+@transaction.atomic
+def revise_promise(*, user, order_id, promised_delivery_date, reason: str):
+    """The one way the promise changes after approval (R5.3): who, old, new and why are recorded (the
+    order's history and audit trail through an :class:`OrderChange`, the reason on its
+    :class:`PromiseChange`), and the customer is told in their language (e-mail; the tracking page)."""
+    order = lock_visible_order(user, order_id)
+    check_promise(user, order)
+    errors: dict[str, list[str]] = {}
+    reason = "" if reason is None else str(reason)
+    if not isinstance(promised_delivery_date, datetime.date):
+        errors["promised_delivery_date"] = [_("This field is required.")]
+    elif promised_delivery_date < timezone.localdate():
+        errors["promised_delivery_date"] = [_("The promised delivery date may not be in the past.")]
+    elif promised_delivery_date == order.promised_delivery_date:
+        errors["promised_delivery_date"] = [_("This is the promised date already.")]
+    if not reason.strip():
+        errors["reason"] = [_("Give the reason the customer will read.")]
+    else:
+        problems = _text_problems("reason", reason, MAX_REASON)
+        if problems:
+            errors["reason"] = problems
+    if errors:
+        raise InvalidInput(_("The new promise is invalid."), errors=errors)
+    old = order.promised_delivery_date
+    order.promised_delivery_date = promised_delivery_date
+    order.save(update_fields=["promised_delivery_date", "updated_at"])
+    change = OrderChange.objects.create(order=order, user=user, field="promised_delivery_date",
+                                        old_value=_display(old), new_value=_display(promised_delivery_date))
+    promise = PromiseChange.objects.create(order=order, change=change, old_date=old, new_date=promised_delivery_date,
+                                           reason=reason.strip(), changed_by=user, at=change.at)
+    audit.record(kind="promise", user=user, order=order, obj=promise, name="revise", before=_display(old),
+                 after=_display(promised_delivery_date), note=promise.reason)
+    from notifications import events
+
+    events.promise_revised(promise=promise)  # the customer's e-mail, in this transaction (the outbox)
+    return promise

@@ -4,7 +4,7 @@ URLconfs: the project's URLconf (`orderdesk/urls.py`) mounts them beside these."
 
 from django.urls import path
 
-from orders.views import dashboard, desk, detail, imports as import_views, intake, list as listing, track
+from orders.views import dashboard, desk, detail, imports as import_views, intake, list as listing, promise, track
 
 app_name = "orders"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("orders/new/check/", intake.intake_check, name="intake_check"),
     path("orders/<int:pk>/edit/", intake.order_edit, name="edit"),
     path("orders/<int:pk>/tracking-link/", track.issue_link, name="tracking_link"),
+    path("orders/<int:pk>/promise/", promise.promise_revise, name="promise"),
     path("orders/<int:pk>/communications/", desk.communication_add, name="communication_add"),
     path("orders/<int:pk>/clarifications/", desk.clarification_add, name="clarification_add"),
     path("orders/<int:pk>/clarifications/<int:item>/resolve/", desk.clarification_resolve,

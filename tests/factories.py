@@ -204,7 +204,8 @@ def complete_production(order, cast):
     production.report_progress(user=cast.production_worker, order_id=order.pk, percent_complete=100, note="done")
 
 
-def record_shipment(order, cast):
+def record_shipment(order, cast, *, lines=None, **extra):
+    """A shipment of `order` (``lines``: [{"order_line", "quantity"}]; none: all that remains)."""
     from logistics import services as logistics
 
     return logistics.create_shipment(
@@ -213,7 +214,15 @@ def record_shipment(order, cast):
         carrier="SF Express",
         tracking_number=f"SF{order.pk:010d}",
         expected_arrival=days(5),
+        lines=lines,
+        **extra,
     )
+
+
+def part_of(order, quantity, *, position: int = 1) -> list[dict]:
+    """Shipment lines carrying `quantity` of the order's line at `position`."""
+    line = order.lines.get(position=position)
+    return [{"order_line": line.pk, "quantity": Decimal(str(quantity))}]
 
 
 def receipt_data(**overrides) -> dict:

@@ -17,7 +17,7 @@ from rest_framework import serializers
 
 from orderdesk.api import ChoiceLabelField, RoleFieldsMixin
 from orderdesk.roles import ROLES
-from orders.models import Channel, Clarification, Customer, Order, OrderLine, Product, Signoff, State
+from orders.models import Channel, Clarification, Customer, Order, OrderLine, Product, PromiseChange, Signoff, State
 from orders.selectors import products
 
 User = get_user_model()
@@ -290,3 +290,17 @@ class TrackingLinkSerializer(serializers.Serializer):
     tracking_url = serializers.CharField(read_only=True)
     tracking_issued_at = serializers.DateTimeField(read_only=True)
     tracking_expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
+class PromiseChangeSerializer(serializers.ModelSerializer):
+    """A revision of the promised delivery date (R5.3)."""
+
+    changed_by_name = serializers.CharField(source="changed_by.username", read_only=True)
+
+    class Meta:
+        model = PromiseChange
+        fields = ("id", "order", "old_date", "new_date", "reason", "changed_by", "changed_by_name", "at")
+        read_only_fields = fields
+
+
+class PromiseInputSerializer(serializers.Serializer):
+    promised_delivery_date = serializers.DateField(help_text=_("The new promised delivery date (not in the past)."))
+    reason = serializers.CharField(max_length=2000, help_text=_("Why it changes; the customer reads it."))

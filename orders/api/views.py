@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
@@ -96,11 +97,15 @@ def _history(order: Order, user) -> list[dict]:
         for log in logs
     ]
     hidden = roles.hidden_history_fields(user)
-    changes = OrderChange.objects.filter(order=order).exclude(field__in=hidden).select_related("user")
+    changes = (
+        OrderChange.objects.filter(order=order).exclude(field__in=hidden).select_related("user")
+        .annotate(reason=F("promise__reason"))  # a revised promise carries its reason (R5.3)
+    )
     entries += [
         (change.at, 1, change.pk, {
             "kind": "change", "field": change.field, "old_value": change.old_value, "new_value": change.new_value,
             "by": change.user.username if change.user else None, "at": change.at,
+            **({"comment": change.reason} if change.reason else {}),
         })
         for change in changes
     ]
@@ -234,6 +239,26 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
         serializer.is_valid(raise_exception=True)
         order = services.reassign_order(user=request.user, order_id=pk, **serializer.validated_data)
         return self._render(order.pk)
+
+
+    @extend_schema(methods=["get"], responses={200: s.PromiseChangeSerializer(many=True)},
+                   filters=False, summary=_("The revisions of the order's promised delivery date, oldest first"))
+    @extend_schema(
+        methods=["post"], request=s.PromiseInputSerializer, filters=False,
+        responses={201: s.PromiseChangeSerializer},
+        summary=_("Revise the promised delivery date with its reason (R5.3); the customer is told"),
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def promise(self, request, pk=None):
+        if request.method == "GET":
+            order = self._order()
+            return Response(s.PromiseChangeSerializer(order.promise_changes.select_related("changed_by"),
+                                                      many=True).data)
+        services.check_promise(request.user, self._order())  # 404, 403, 409 before any value is read
+        serializer = s.PromiseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        promise = services.revise_promise(user=request.user, order_id=pk, **serializer.validated_data)
+        return Response(s.PromiseChangeSerializer(promise).data, status=status.HTTP_201_CREATED)
 
 
 class ClarificationViewSet(APIViewSet):

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import F
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -63,7 +64,8 @@ def _timeline(order: Order, user) -> list[dict]:
                 "key": (log.timestamp, 0, log.pk),
             }
         )
-    for change in order.changes.select_related("user"):
+    # a revised promise carries its reason (R5.3)
+    for change in order.changes.select_related("user").annotate(reason=F("promise__reason")):
         hidden = change.field in hidden_changes
         entries.append(
             {
@@ -74,6 +76,7 @@ def _timeline(order: Order, user) -> list[dict]:
                 "old": "" if hidden else change.old_value,
                 "new": "" if hidden else change.new_value,
                 "hidden": hidden,
+                "reason": change.reason or "",
                 "key": (change.at, 1, change.pk),
             }
         )

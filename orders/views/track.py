@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orderdesk.errors import Forbidden, NotFound
+from orders.conditions import fully_shipped
 from orders.models import Order, State
 from orders.selectors import order_for_tracking_token
 
@@ -71,16 +72,28 @@ def track(request, token: str, *, extra: dict | None = None, status: int = 200):
     except ObjectDoesNotExist:  # no plan yet
         milestones = []
     latest = order.progress_reports.order_by("-reported_at", "-id").only("percent_complete", "reported_at").first()
+    # every shipment, partial ones too, with what it carries (R3.4); returned ones are not on their way
     shipments = list(
         order.shipments.exclude(status="returned")
-        .only("carrier", "tracking_number", "status", "expected_arrival", "order_id")
-        .prefetch_related("events")  # oldest first (ShipmentEvent.Meta.ordering)
+        .only(
+            "carrier",
+            "tracking_number",
+            "status",
+            "expected_arrival",
+            "tracking_link",
+            "delivered_at",
+            "created_at",
+            "order_id",
+        )
+        .prefetch_related("events", "lines__order_line__product")  # events oldest first (their Meta.ordering)
     )
     # production's exceptions, as the assistant reviewed and sent them (R4.4); drafts never show
     exception_messages = list(
         order.production_issues.filter(message_state="sent").order_by("message_sent_at", "id")
         .only("kind", "customer_message", "message_sent_at", "expected_date", "order_id")
     )
+    # the promise and its revisions, each with the reason the customer was given (R5.3)
+    promise_changes = list(order.promise_changes.only("old_date", "new_date", "reason", "at", "order_id"))
     steps = []
     if order.state != State.CANCELLED:
         reached = CUSTOMER_STEPS.index(order.state) if order.state in CUSTOMER_STEPS else len(CUSTOMER_STEPS)
@@ -103,6 +116,8 @@ def track(request, token: str, *, extra: dict | None = None, status: int = 200):
             "exception_messages": exception_messages,
             "contact": contact_of(order),
             "sections": sections,
+            "promise_changes": promise_changes,
+            "partly_shipped": bool(shipments) and order.state == State.PRODUCING and not fully_shipped(order),
             "public_page": True,
         },
         status=status,

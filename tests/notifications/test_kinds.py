@@ -44,8 +44,8 @@ def mailed(order, kind) -> set[str]:
     return set(EmailOutbox.objects.filter(order=order, kind=kind).values_list("user__username", flat=True))
 
 
-def note(order, kind, user) -> Notification:
-    return Notification.objects.get(order=order, kind=kind, user=user)
+def note(order, kind, user, **filters) -> Notification:
+    return Notification.objects.get(order=order, kind=kind, user=user, **filters)
 
 
 # --- each kind by its event, to the right people -------------------------------------------------------
@@ -86,9 +86,9 @@ def test_shipment_events_and_payments_tell_the_assistant(cast):
     logistics.add_event(user=cast.logistics_specialist, shipment_id=shipment.pk, status="in_transit", location="Wuhan")
     assert told(order, "shipment_updated") == {"sales_assistant"}
     with translation.override("en"):
-        assert note(order, "shipment_updated", cast.owner).text.endswith("In transit.")
+        assert note(order, "shipment_updated", cast.owner, message_id="shipment_event").text.endswith("In transit.")
     with translation.override("zh-hans"):
-        assert "运输中" in note(order, "shipment_updated", cast.owner).text  # the status is a code, translated
+        assert "运输中" in note(order, "shipment_updated", cast.owner, message_id="shipment_event").text  # the status is a code, translated
     factories.invoice_and_pay(order, cast)
     assert told(order, "payment_received") == {"sales_assistant"}
 

@@ -201,6 +201,11 @@ def page_surfaces(world, user) -> dict[str, str]:
         _url("supervision:kpi_export"), _url("supervision:audit"), _url("supervision:audit") + "?format=csv",
         _url("supervision:complaints"), _url("supervision:checks"),
         _url("supervision:check_detail", world["check"].pk),
+        # the logistics workspace and its exports (issue 10)
+        *[_url("logistics:workspace") + f"?list={name}" for name in ("ready_to_ship", "partly_shipped",
+                                                                     "in_transit", "delivered")],
+        *[_url("logistics:export", name) for name in ("ready_to_ship", "partly_shipped", "in_transit",
+                                                      "delivered")],
     ]
     return {path: _body(client.get(path)) for path in paths if path}
 

@@ -42,14 +42,18 @@ def test_every_transition_has_one_entry_and_its_hooks_resolve():
 
 
 def test_after_effects_are_owned_by_the_department_that_writes_the_rows():
-    assert lifecycle.TRANSITIONS["accept"].after == ("feedback.services.open_survey_on_acceptance",)
+    assert set(lifecycle.TRANSITIONS["accept"].after) == {
+        "feedback.services.open_survey_on_acceptance", "logistics.services.close_open_shipments",
+    }
+    # issue 10: a settled order never has a shipment in transit
+    assert lifecycle.TRANSITIONS["settle"].after == ("logistics.services.close_open_shipments",)
     assert set(lifecycle.TRANSITIONS["reject_delivery"].after) == {
         "production.services.open_rework_issue", "logistics.services.mark_shipments_returned",
     }
     # issue 10: an acknowledged capacity overload is kept on production's plan
     assert lifecycle.TRANSITIONS["schedule"].after == ("production.services.record_capacity_acknowledgement",)
     others = {name for name, entry in lifecycle.TRANSITIONS.items() if entry.after} - {
-        "accept", "reject_delivery", "schedule"}
+        "accept", "reject_delivery", "schedule", "settle"}
     assert others == set()
 
 

@@ -46,6 +46,12 @@ def test_seed_demo_builds_every_state_and_is_idempotent(mailoutbox):
     for order in Order.objects.exclude(state=State.RECEIVED):
         assert StateLog.objects.filter(object_id=order.pk, state=order.state).exists(), order.number
 
+    # a partly shipped order (R3.4) whose promise was revised with a reason (R5.3)
+    from logistics.selectors import order_list
+
+    partly = list(order_list(users["logistics_specialist"], "partly_shipped"))
+    assert partly and any(o.promise_changes.exclude(reason="").exists() for o in partly)
+
     counts = (Order.objects.count(), StateLog.objects.count(), User.objects.count())
     out = seed()
     assert "none created" in out

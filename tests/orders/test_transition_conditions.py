@@ -330,7 +330,13 @@ def test_ship_needs_complete_production_and_a_shipment(via, cast, api_client_for
     order = make_order("producing", cast=cast)
     before, logs = snapshot(order)
     outcome = run_transition(via, api_client_for, cast.logistics_specialist, order.pk, "ship")
-    assert_refused(outcome, order, unmet=["production_incomplete", "no_shipment"], before=before, logs_before=logs)
+    assert_refused(
+        outcome,
+        order,
+        unmet=["production_incomplete", "no_shipment", "not_fully_shipped"],
+        before=before,
+        logs_before=logs,
+    )
 
     production.report_progress(user=cast.production_worker, order_id=order.pk, percent_complete=80)
     factories.record_shipment(order, cast)
@@ -406,7 +412,7 @@ def test_reject_delivery_needs_a_reason_and_opens_rework(via, actor, cast, api_c
     # new shipment is recorded
     assert issue.disposition == "rework"
     outcome = run_transition("service", None, cast.logistics_specialist, order.pk, "ship")
-    assert sorted(outcome.unmet) == ["no_shipment", "open_quality_issue", "rework_not_reported"]
+    assert sorted(outcome.unmet) == ["no_shipment", "not_fully_shipped", "open_quality_issue", "rework_not_reported"]
     production.resolve_issue(user=cast.production_supervisor, issue_id=issue.pk, resolution="reworked")
     factories.record_shipment(order, cast)
     outcome = run_transition("service", None, cast.logistics_specialist, order.pk, "ship")

@@ -557,7 +557,7 @@ def _age(order: Order, *, days: int, review_hours: int, late_days: int = 0) -> N
     from finance.models import Invoice, Payment
     from logistics.models import Shipment, ShipmentEvent
     from notifications.models import EmailOutbox, Notification
-    from orders.models import Clarification, Communication, OrderChange, Signoff
+    from orders.models import Clarification, Communication, OrderChange, PromiseChange, Signoff
     from production.models import ProductionIssue, ProgressReport
 
     back = datetime.timedelta(days=days)
@@ -588,6 +588,7 @@ def _age(order: Order, *, days: int, review_hours: int, late_days: int = 0) -> N
         (ProgressReport, ("reported_at",)),
         (ProductionIssue, ("opened_at",)),
         (Shipment, ("created_at",)),
+        (PromiseChange, ("at",)),
         (Invoice, ("issued_at", "due_date")),
         (Notification, ("created_at",)),
         (EmailOutbox, ("created_at",)),
@@ -595,6 +596,7 @@ def _age(order: Order, *, days: int, review_hours: int, late_days: int = 0) -> N
         qs = model.objects.filter(order=order)
         qs.update(**{name: F(name) - back for name in fields})
     ShipmentEvent.objects.filter(shipment__order=order).update(at=F("at") - back)
+    Shipment.objects.filter(order=order, delivered_at__isnull=False).update(delivered_at=F("delivered_at") - back)
     Payment.objects.filter(invoice__order=order).update(
         received_on=F("received_on") - back, recorded_at=F("recorded_at") - back
     )
@@ -737,6 +739,30 @@ def build_orders(demo: Demo) -> int:
     # the delayed castings: its first milestone is past due and not done, so the plan is at risk
     first = Milestone.objects.filter(plan__order=o).order_by("due_date").values_list("pk", flat=True)[0]
     Milestone.objects.filter(pk=first).update(due_date=demo.day(-3))
+    orders.append(o)
+
+    # producing and partly shipped (R3.4): the finished pumps travel first, the motors follow a week later
+    # (a revised promise: the second part arrives after the first promised date)
+    o = _new(demo, a2, "C002", [_line(demo, "P-100", 8), _line(demo, "P-110", 6)], days=40)
+    _through_production(demo, o, "W1")
+    _progress(demo, o, (70, "液压泵已完工并检验合格；减速机装配中。"))
+    pumps = o.lines.get(position=1)
+    first = logistics.create_shipment(
+        user=demo.u("logistics_specialist"), order_id=o.pk, carrier="德邦物流", tracking_number="DB2026110001",
+        expected_arrival=demo.day(2), lines=[{"order_line": pumps.pk, "quantity": pumps.quantity}],
+        vehicle="沪A·D2231", driver="周建华", warehouse="上海成品仓",
+        tracking_link="https://www.deppon.com/track/DB2026110001",
+    )
+    for status, location, note in (("picked_up", "上海市嘉定区", "已装车。"),
+                                   ("in_transit", "江苏省苏州市", "运输中。")):
+        logistics.add_event(user=demo.u("logistics_specialist"), shipment_id=first.pk, status=status,
+                            location=location, note=note)
+    promised = Order.objects.values_list("promised_delivery_date", flat=True).get(pk=o.pk)
+    services.revise_promise(
+        user=demo.u(a2), order_id=o.pk, promised_delivery_date=promised + datetime.timedelta(days=7),
+        reason="客户同意分两批交货：液压泵先发，减速机延后一周随第二批送达。",
+    )
+    _backdate(o, created_days_ago=16)
     orders.append(o)
 
     # producing and overdue
