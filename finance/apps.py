@@ -7,9 +7,11 @@ class FinanceConfig(AppConfig):
     verbose_name = _("Finance")
 
     def ready(self):
-        from finance import checks as finance_checks
-        from finance.panels import PANEL
+        from finance import checks as finance_checks, documents
+        from finance.panels import DOCUMENTS, PANEL
         from orders import checks, panels
 
         panels.register(PANEL)
+        panels.register(DOCUMENTS)
         checks.register("payment_overdue", finance_checks.PAYMENT_OVERDUE)
+        documents.register_attachments()

@@ -32,6 +32,7 @@ urlpatterns = [
     path("track/<str:token>/", tracking.track, name="track"),
     path("survey/<str:token>/", feedback_views.survey, name="survey"),
     path("supervision/", include("supervision.urls")),
+    path("finance/", include("finance.workspace_urls")),
     path("notifications/", include("notifications.urls")),
     path("", include((order_pages, order_urls.app_name))),
 ]
