@@ -44,6 +44,8 @@ class Command(BaseCommand):
         parser.add_argument("--risk-ratio", type=float, default=0.001, help="share of orders at risk")
         parser.add_argument("--keep", action="store_true", help="keep the synthetic orders afterwards")
         parser.add_argument("--seed", type=int, default=5)
+        parser.add_argument("--receivables", type=int, default=100_000,
+                            help="open invoices for the receivables section (issue 11; 0 skips it)")
 
     def handle(self, *args, **opts):
         if opts["orders"] < 1 or opts["batch"] < 1:
@@ -56,6 +58,10 @@ class Command(BaseCommand):
         # The alerts' e-mails stay in the outbox (removed with the orders): nothing is queued or sent.
         with services.sending_held():
             self.run_benchmark(opts, rng)
+        if opts["receivables"] > 0:
+            from supervision import bench_receivables
+
+            bench_receivables.run(self.stdout, invoices=opts["receivables"], batch=opts["batch"], keep=opts["keep"])
 
     def run_benchmark(self, opts, rng):
         vendor = connection.vendor
