@@ -65,9 +65,14 @@ def register_attachment(kind: str, provider) -> None:
 
 
 def attachments_for(row) -> list[tuple[str, bytes, str]]:
+    """The row's attachments, rendered now; a document that cannot be rendered is logged and left out (the
+    e-mail itself still goes)."""
     found = []
     for provider in ATTACHMENTS.get(row.kind, ()):
-        found.extend(provider(row) or ())
+        try:
+            found.extend(provider(row) or ())
+        except Exception:  # noqa: BLE001 - a broken document must not hold the customer's e-mail back
+            logger.exception("could not render an attachment of outbox e-mail %s", row.pk)
     return found
 
 
