@@ -360,3 +360,39 @@ def test_bad_ids_are_404_not_500(cast, api_client_for):
     ):
         call(finance, "post", path, payload, expect=400)
     assert datetime.date.today()  # the clock is real here
+
+
+def test_intake_form_takes_terms_or_the_customers(cast, client):
+    from tests.orders.test_pages_intake_list import intake_data
+
+    t = terms(cast)
+    other = terms(cast, [{"percent": "100", "trigger": "shipment", "days": 0}], name="ship")
+    customer = factories.CustomerFactory(payment_terms=t)
+    product = factories.ProductFactory()
+    client.force_login(cast.sales_assistant)
+    assert "id_payment_terms" in client.get("/orders/new/").content.decode()
+    response = client.post("/orders/new/", intake_data(customer, [product]))
+    assert response.status_code == 302
+    assert Order.objects.latest("id").payment_terms == t
+    response = client.post("/orders/new/", intake_data(customer, [product], {"payment_terms": other.pk},
+                                                       confirm_duplicate="on"))
+    assert response.status_code == 302
+    assert Order.objects.latest("id").payment_terms == other
+    count = Order.objects.count()
+    response = client.post("/orders/new/", intake_data(customer, [product], {"payment_terms": "999999"},
+                                                       confirm_duplicate="on"))
+    assert response.status_code in (200, 400) and b"errorlist" in response.content  # the page's convention
+    assert Order.objects.count() == count
+
+
+def test_order_page_terms_form(cast, client):
+    t = terms(cast)
+    order = make_order("received", cast=cast, submitted=True)
+    client.force_login(cast.finance_manager)
+    assert 'id="terms-form"' in client.get(f"/orders/{order.pk}/").content.decode()
+    assert client.post(f"/orders/{order.pk}/payment-terms/", {"payment_terms": "abc"}).status_code == 400
+    assert client.post(f"/orders/{order.pk}/payment-terms/", {"payment_terms": t.pk}).status_code == 302
+    assert Order.objects.get(pk=order.pk).payment_terms == t
+    client.force_login(cast.finance_specialist)
+    assert client.post(f"/orders/{order.pk}/payment-terms/", {"payment_terms": ""}).status_code == 403
+    assert Order.objects.get(pk=order.pk).payment_terms == t
