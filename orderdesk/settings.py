@@ -221,6 +221,9 @@ SPECTACULAR_SETTINGS = {
         # issue 9: `check --deploy --fail-level WARNING` must be clean (drf_spectacular.W001)
         "ComplaintKindEnum": "feedback.models.Complaint.Kind",
         "ComplaintStatusEnum": "feedback.models.Complaint.Status",
+        # issue 11: a follow-up's channel is not an order's intake channel
+        "FollowUpChannelEnum": "finance.models.FollowUp.Channel",
+        "ChannelEnum": "orders.models.Channel",
     },
 }
 

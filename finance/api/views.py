@@ -96,6 +96,8 @@ class ReceivableViewSet(mixins.ListModelMixin, APIViewSet):
     filter_backends = ()
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema
+            return Invoice.objects.none()
         user = self.request.user
         if not roles.may(user, "receivables.view") or roles.is_record_hidden(user, "finance.Receivable"):
             raise DRFNotFound()
