@@ -42,11 +42,18 @@ def test_every_transition_has_one_entry_and_its_hooks_resolve():
 
 
 def test_after_effects_are_owned_by_the_department_that_writes_the_rows():
-    assert lifecycle.TRANSITIONS["accept"].after == ("feedback.services.open_survey_on_acceptance",)
+    assert lifecycle.TRANSITIONS["accept"].after == (
+        "feedback.services.open_survey_on_acceptance", "finance.services.invoice_on_acceptance",
+    )
     assert set(lifecycle.TRANSITIONS["reject_delivery"].after) == {
         "production.services.open_rework_issue", "logistics.services.mark_shipments_returned",
     }
-    others = {name for name, entry in lifecycle.TRANSITIONS.items() if entry.after} - {"accept", "reject_delivery"}
+    # finance draws the invoices of the terms (issue 11) and credits a cancelled order's
+    assert lifecycle.TRANSITIONS["approve"].after == ("finance.services.invoice_on_approval",)
+    assert lifecycle.TRANSITIONS["ship"].after == ("finance.services.invoice_on_shipment",)
+    assert lifecycle.TRANSITIONS["cancel"].after == ("finance.services.credit_on_cancel",)
+    others = {name for name, entry in lifecycle.TRANSITIONS.items() if entry.after} - {
+        "accept", "reject_delivery", "approve", "ship", "cancel"}
     assert others == set()
 
 
