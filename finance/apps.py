@@ -8,10 +8,9 @@ class FinanceConfig(AppConfig):
 
     def ready(self):
         from finance import checks as finance_checks, documents
-        from finance.panels import DOCUMENTS, PANEL
+        from finance.panels import PANEL
         from orders import checks, panels
 
         panels.register(PANEL)
-        panels.register(DOCUMENTS)
         checks.register("payment_overdue", finance_checks.PAYMENT_OVERDUE)
         documents.register_attachments()

@@ -6,6 +6,8 @@ invoice, each in the customer's language (``translation.override``) with a font 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -14,14 +16,17 @@ from django.utils.translation import gettext as _
 PDF = "application/pdf"
 
 
+STYLESHEET = Path(__file__).resolve().parent / "pdf.css"
+
+
 def _render(template: str, context: dict, language: str) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
     with translation.override(language or settings.LANGUAGE_CODE):
         html = render_to_string(
             f"finance/pdf/{template}.html", {"today": timezone.localdate(), "language": language, **context}
         )
-        return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+        return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))])
 
 
 def _language(order) -> str:

@@ -162,6 +162,10 @@ class CreditNote(models.Model):
     def __str__(self) -> str:
         return f"CN-{self.pk} {self.amount}"
 
+    @property
+    def number(self) -> str:
+        return f"CN-{self.pk}"
+
 
 class Payment(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")

@@ -2,7 +2,7 @@
 
 ``finance``: invoices (with their PDFs), credit notes and payments, for the roles that read prices, and the
 forms to set the terms, issue, credit, record and follow up, offered where :mod:`finance.services`' rule
-passes. ``documents``: the printed documents each role may open (the delivery note carries no price and is
+passes. Its documents part: the printed documents each role may open (the delivery note carries no price and is
 offered to logistics; the confirmation only to roles that read prices). Registered in
 :meth:`finance.apps.FinanceConfig.ready`."""
 
@@ -14,16 +14,18 @@ from finance import services
 from finance.forms import CreditNoteForm, FollowUpForm, InvoiceForm, OrderTermsForm, PaymentForm, WaiverForm
 from orderdesk import roles
 from orders.models import State
-from orders.panels import ASIDE, Panel
+from orders.panels import Panel
 
 
 def context(*, order, user, forms: dict) -> dict:
     # invoices are a record class of DESIGN §5 (orderdesk.roles' field table decides who reads them)
+    docs = documents(order=order, user=user, forms=forms)
     if roles.is_record_hidden(user, "finance.Invoice"):
-        return {"invoices": []}
+        return {"invoices": [], **docs}
     invoices = list(order.invoices.prefetch_related("payments", "credit_notes"))
     invoiced = sum((i.amount for i in invoices), 0)
     ctx: dict = {
+        **docs,
         "invoices": invoices,
         "invoiced": invoiced,
         "paid": sum((i.paid_amount for i in invoices), 0),
@@ -77,4 +79,3 @@ def documents(*, order, user, forms: dict) -> dict:
 
 
 PANEL = Panel(key="finance", template="finance/_panel.html", context=context, position=30)
-DOCUMENTS = Panel(key="documents", template="finance/_documents.html", context=documents, column=ASIDE, position=90)

@@ -85,7 +85,10 @@ def credit_note_add(request, pk: int):
         note = services.create_credit_note(
             user=request.user, invoice_id=data["invoice"], amount=data["amount"], reason=data["reason"]
         )
-        return _("Credit note CN-%(id)s of %(amount)s was issued.") % {"id": note.pk, "amount": _money(note.amount)}
+        return _("Credit note %(number)s of %(amount)s was issued.") % {
+            "number": note.number,
+            "amount": _money(note.amount),
+        }
 
     return department_write(
         request,
