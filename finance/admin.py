@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from finance import services
-from finance.models import Invoice, Payment
+from finance.models import CreditNote, DepositWaiver, FollowUp, Installment, Invoice, Payment, PaymentTerms
 from finance.selectors import visible_invoices
 from orderdesk import roles
 from orderdesk.admin_base import ReadOnlyInline, RoleScopedAdmin
@@ -86,3 +86,43 @@ class PaymentAdmin(RoleScopedAdmin):
             received_on=data["received_on"],
             reference=data["reference"],
         )
+
+
+class InstallmentInline(ReadOnlyInline):
+    model = Installment
+    fields = ("position", "percent", "trigger", "days")
+
+
+@admin.register(PaymentTerms)
+class PaymentTermsAdmin(RoleScopedAdmin):
+    """Payment terms are created through :func:`finance.services.create_terms` (the API, seed_demo), which
+    checks that the installments sum to 100 %; the admin shows them."""
+
+    order_field = None
+    view_roles = roles.SEES_PRICES
+    list_display = ("name", "description", "is_active", "created_at")
+    fields = ("name", "description", "is_active", "created_by", "created_at")
+    inlines = (InstallmentInline,)
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(RoleScopedAdmin):
+    view_roles = roles.SEES_PRICES
+    order_field = "invoice__order"
+    list_display = ("__str__", "invoice", "amount", "reason", "issued_by", "issued_at")
+    fields = ("invoice", "amount", "reason", "issued_by", "issued_at")
+
+
+@admin.register(DepositWaiver)
+class DepositWaiverAdmin(RoleScopedAdmin):
+    view_roles = roles.SEES_PRICES
+    list_display = ("order", "reason", "waived_by", "waived_at")
+    fields = ("order", "reason", "waived_by", "waived_at")
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(RoleScopedAdmin):
+    view_roles = roles.SEES_PRICES
+    order_field = "invoice__order"
+    list_display = ("invoice", "channel", "note", "promised_on", "recorded_by", "recorded_at")
+    fields = ("invoice", "channel", "note", "promised_on", "recorded_by", "recorded_at")

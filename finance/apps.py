@@ -7,9 +7,10 @@ class FinanceConfig(AppConfig):
     verbose_name = _("Finance")
 
     def ready(self):
-        from finance import checks as finance_checks
+        from finance import checks as finance_checks, documents
         from finance.panels import PANEL
         from orders import checks, panels
 
         panels.register(PANEL)
         checks.register("payment_overdue", finance_checks.PAYMENT_OVERDUE)
+        documents.register_attachments()

@@ -17,6 +17,8 @@ def payment_overdue_candidates(now) -> QuerySet:
 
 
 PAYMENT_OVERDUE = Check(
-    Alert.Kind.PAYMENT_OVERDUE, Kind.PAYMENT_OVERDUE, payment_overdue_candidates,
+    Alert.Kind.PAYMENT_OVERDUE,
+    Kind.PAYMENT_OVERDUE,
+    payment_overdue_candidates,
     people("assistant", Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER),
 )

@@ -53,7 +53,29 @@ DEFAULT_EMAIL_KINDS = frozenset(
 
 # Customer e-mails (R4.4, R5.3): event → template under notifications/email/.
 CUSTOMER_EVENTS = ("confirmed", "scheduled", "delayed", "quality", "shipped", "delivered", "survey", "survey_reminder",
-                   "complaint_resolved", "promise_revised")
+                   "complaint_resolved", "promise_revised", "invoiced")
+
+# Attachments of outbox e-mails, by the row's kind: ``provider(row) -> [(filename, content, mimetype)]``.
+# Registered by the app that owns the documents (finance's PDFs, from its AppConfig.ready()); rendered when
+# the worker sends the e-mail, never stored in the outbox row.
+ATTACHMENTS: dict[str, list] = {}
+
+
+def register_attachment(kind: str, provider) -> None:
+    if provider not in ATTACHMENTS.setdefault(kind, []):
+        ATTACHMENTS[kind].append(provider)
+
+
+def attachments_for(row) -> list[tuple[str, bytes, str]]:
+    """The row's attachments, rendered now; a document that cannot be rendered is logged and left out (the
+    e-mail itself still goes)."""
+    found = []
+    for provider in ATTACHMENTS.get(row.kind, ()):
+        try:
+            found.extend(provider(row) or ())
+        except Exception:  # noqa: BLE001 - a broken document must not hold the customer's e-mail back
+            logger.exception("could not render an attachment of outbox e-mail %s", row.pk)
+    return found
 
 
 # --- preferences ---------------------------------------------------------------------------------
@@ -450,7 +472,7 @@ def send_outbox(*, outbox_id: int) -> str:
         try:
             EmailMessage(
                 subject=row.subject, body=row.body, from_email=settings.DEFAULT_FROM_EMAIL, to=[row.recipient],
-                headers={"X-OrderDesk-Outbox": str(row.pk)},
+                headers={"X-OrderDesk-Outbox": str(row.pk)}, attachments=attachments_for(row),
             ).send()
         except Exception as exc:  # noqa: BLE001 - any transport error is recorded and retried
             row.last_error = f"{type(exc).__name__}: {exc}"[:2000]

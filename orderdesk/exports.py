@@ -104,3 +104,14 @@ class XlsxWriter:
         buffer = io.BytesIO()
         self._book.save(buffer)
         return buffer.getvalue()
+
+
+def csv_response(filename: str, header, rows):
+    """A streamed CSV download (BOM, neutralised cells) named ``<filename>-<timestamp>.csv``."""
+    from django.http import StreamingHttpResponse
+    from django.utils import timezone
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(csv_stream([str(h) for h in header], rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
+    return response

@@ -102,6 +102,14 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     # finance (R3.5, R4.5)
     "invoice.create": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
     "payment.record": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
+    # payment terms are data the finance manager keeps; the deposit gate is theirs to waive (issue 11)
+    "terms.manage": frozenset({Role.FINANCE_MANAGER}),
+    "deposit.waive": frozenset({Role.FINANCE_MANAGER}),
+    "credit_note.create": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
+    # receivables (R4.5): finance's workspace; the assistant follows up their own orders' invoices
+    "receivables.view": frozenset({Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER, Role.SALES_MANAGER, Role.AUDITOR,
+                                   Role.SALES_ASSISTANT}),
+    "receivable.follow_up": frozenset({OWNER, Role.SALES_MANAGER, Role.FINANCE_SPECIALIST, Role.FINANCE_MANAGER}),
     # supervision (R6.1)
     "audit.view": frozenset({Role.AUDITOR, Role.SALES_MANAGER}),
     # customer feedback (R6.2): sales take complaints and suggestions, the manager handles them (moves them
@@ -131,8 +139,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
 }
 
 # Actions that only read: the auditor may do these (DESIGN §5: reads everything, changes nothing).
-READ_ACTIONS = frozenset({"audit.view", "review.view", "team.view", "kpi.view", "kpi.view_all", "check.view",
-                          "production.workspace", "feedback.view", "complaint.view_all", "loss.view",
+READ_ACTIONS = frozenset({"receivables.view", "audit.view", "review.view", "team.view", "kpi.view", "kpi.view_all",
+                          "check.view", "production.workspace", "feedback.view", "complaint.view_all", "loss.view",
                           "logistics.workspace"})
 
 # --- Visibility (DESIGN §5) --------------------------------------------------
@@ -199,6 +207,9 @@ RECORD = "*"
 FIELD_CLASSES: dict[str, dict[str, str]] = {
     "orders.Order": {
         "total_amount": FieldClass.PRICE,
+        "payment_terms": FieldClass.PRICE,  # the financial terms (issue 11)
+        "history.payment_terms": FieldClass.PRICE,
+        "history.deposit_waiver": FieldClass.PRICE,
         "history.lines": FieldClass.PRICE,  # an OrderChange of the lines: "SKU × qty @ unit price; …"
         "history.reassignment_reason": FieldClass.INTERNAL,  # why a manager gave the order to another assistant
         "credit_override_reason": FieldClass.CREDIT,
@@ -222,6 +233,7 @@ FIELD_CLASSES: dict[str, dict[str, str]] = {
     },
     "orders.Customer": {
         "credit_limit": FieldClass.CREDIT,
+        "payment_terms": FieldClass.PRICE,
         "open_exposure": FieldClass.CREDIT,  # serializer-only (annotated)
         "contact_name": FieldClass.CONTACT,
         "contact_phone": FieldClass.CONTACT,
@@ -233,7 +245,17 @@ FIELD_CLASSES: dict[str, dict[str, str]] = {
     "orders.Clarification": {RECORD: FieldClass.INTERNAL},
     "orders.Communication": {RECORD: FieldClass.INTERNAL},
     "finance.Invoice": {RECORD: FieldClass.PRICE, "amount": FieldClass.PRICE, "paid_amount": FieldClass.PRICE,
-                        "outstanding": FieldClass.PRICE},
+                        "outstanding": FieldClass.PRICE, "credited_amount": FieldClass.PRICE,
+                        # receivables (issue 11): serializer-only, the ageing of an open invoice
+                        "days_overdue": FieldClass.PRICE, "bucket": FieldClass.PRICE},
+    "finance.PaymentTerms": {RECORD: FieldClass.PRICE},
+    "finance.Installment": {RECORD: FieldClass.PRICE},
+    "finance.CreditNote": {RECORD: FieldClass.PRICE, "amount": FieldClass.PRICE},
+    "finance.DepositWaiver": {RECORD: FieldClass.PRICE},
+    "finance.FollowUp": {RECORD: FieldClass.PRICE},
+    # the receivables report (issue 11) and the KPIs' money figures: price, whatever surface shows them
+    "finance.Receivable": {RECORD: FieldClass.PRICE},
+    "supervision.Kpi": {"dso_days": FieldClass.PRICE, "overdue_amount": FieldClass.PRICE},
     "finance.Payment": {RECORD: FieldClass.PRICE, "amount": FieldClass.PRICE},
     "supervision.PeriodicCheck": {RECORD: FieldClass.INTERNAL},
     # the hand-over note is the assistant's note on priorities to production: not classed (production

@@ -233,6 +233,9 @@ SPECTACULAR_SETTINGS = {
         "PreparationKindEnum": "production.models.PreparationTask.Kind",
         "IssueDispositionEnum": "production.models.ProductionIssue.Disposition",
         "IssueMessageStateEnum": "production.models.ProductionIssue.MessageState",
+        # issue 11: a follow-up's channel is not an order's intake channel
+        "FollowUpChannelEnum": "finance.models.FollowUp.Channel",
+        "ChannelEnum": "orders.models.Channel",
     },
 }
 

@@ -35,6 +35,7 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("production/", include("production.workspace_urls")),
     path("logistics/", include("logistics.workspace_urls")),
+    path("finance/", include("finance.workspace_urls")),
     path("notifications/", include("notifications.urls")),
     path("", include((order_pages, order_urls.app_name))),
 ]

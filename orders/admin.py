@@ -134,6 +134,7 @@ class CustomerAdmin(RoleScopedAdmin):
         "address",
         "credit_limit",
         "open_exposure",
+        "payment_terms",
         "created_at",
     )
     def get_queryset(self, request):

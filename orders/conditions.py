@@ -307,4 +307,25 @@ def invoices_cover_total(order) -> bool:
 @condition("invoices_unpaid", _("Not every invoice is paid in full."))
 def invoices_paid(order) -> bool:
     invoices = list(order.invoices.annotate(paid=Sum("payments__amount")))
-    return bool(invoices) and all((inv.paid or Decimal("0")) >= inv.amount for inv in invoices)
+    return bool(invoices) and all((inv.paid or Decimal("0")) >= inv.amount - inv.credited_amount for inv in invoices)
+
+
+@condition("deposit_unpaid", _("An installment due before production is not paid; a finance manager may waive it "
+                               "with a reason."))
+def deposit_paid_or_waived(order) -> bool:
+    """Finance's deposit gate (DESIGN §6b), read through the reverse relations (`orders` imports no department):
+    every invoice drawn from an installment due before production paid in full, or the gate waived."""
+    from django.core.exceptions import ObjectDoesNotExist
+    from django.db.models import F
+
+    if order.payment_terms_id is None:
+        return True
+    try:
+        order.deposit_waiver  # noqa: B018 - the reverse one-to-one: it exists or raises
+        return True
+    except ObjectDoesNotExist:
+        pass
+    return not order.invoices.filter(
+        trigger__in=("approval", "before_production"),
+        paid_amount__lt=F("amount") - F("credited_amount"),
+    ).exists()

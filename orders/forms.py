@@ -113,6 +113,10 @@ class OrderForm(forms.Form):
         label=_("Special terms"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Special quality or delivery requirements; an order with special terms needs a joint review."),
     )
+    payment_terms = forms.ModelChoiceField(
+        label=_("Payment terms"), queryset=None, required=False, empty_label=_("The customer's default terms"),
+        help_text=_("Installments invoiced on approval, before production, at shipment or acceptance."),
+    )
 
     assistant = forms.ModelChoiceField(
         label=_("Owning sales assistant"), queryset=None, required=False, empty_label=_("Choose an assistant"),
@@ -130,6 +134,10 @@ class OrderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = Customer.objects.order_by("name")
         self.fields["customer"].widget.attrs["data-picker"] = "customers"
+        from orders.models import Order
+
+        self.fields["payment_terms"].queryset = (
+            Order._meta.get_field("payment_terms").related_model.objects.filter(is_active=True).order_by("name"))
         self.fields["channel"].choices = [("", "---------"), *Channel.choices]
         if with_assistant:
             self.fields["assistant"].queryset = users_directory(Role.SALES_ASSISTANT).prefetch_related(None)

@@ -147,6 +147,8 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             "approve", "approve", _("Approve"), form="ApproveForm",
             initial={"promised_delivery_date": _requested_date},
             desk=DeskAction("supervision.forms.ApproveForm", _("%(number)s is approved.")),
+            # finance draws the installments due on approval and before production (the deposit)
+            after=("finance.services.invoice_on_approval",),
             queue=WorkQueue("review", _("Waiting for your review"), where=_submitted),
             notices=(Notice("order_approved", (ASSISTANT, Role.PRODUCTION_SUPERVISOR)),),
             customer_events=("confirmed",),
@@ -166,6 +168,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
         ),
         TransitionSpec(
             "ship", "ship", _("Ship"),
+            after=("finance.services.invoice_on_shipment",),
             queue=WorkQueue("to_ship", _("Production complete: ship"),
                             where="production.selectors.production_complete_q"),
             notices=(Notice("order_shipped", (ASSISTANT, Role.FINANCE_SPECIALIST)),),
@@ -174,8 +177,9 @@ TRANSITIONS: dict[str, TransitionSpec] = {
         TransitionSpec(
             "accept", "accept", _("Record acceptance"), form="AcceptForm",
             # the survey invitation e-mail carries the questionnaire's link (R6.2); shipments still open
-            # are closed as delivered (R3.4)
-            after=("feedback.services.open_survey_on_acceptance", "logistics.services.close_open_shipments"),
+            # are closed as delivered (R3.4); the balance of the terms is invoiced (issue 11)
+            after=("feedback.services.open_survey_on_acceptance", "logistics.services.close_open_shipments",
+                   "finance.services.invoice_on_acceptance"),
             initial={"signed_on": _today},
             # recording the receipt states that the inspection passed (AcceptForm's default)
             page_hidden=("inspection_passed",),
@@ -199,6 +203,8 @@ TRANSITIONS: dict[str, TransitionSpec] = {
         TransitionSpec(
             "cancel", "cancel", _("Cancel order"), comment_required=True, danger=True,
             desk=DeskAction("supervision.forms.ReasonForm", _("%(number)s is cancelled."), after_submission=False),
+            # finance credits what the invoices of a cancelled order still claim
+            after=("finance.services.credit_on_cancel",),
             notices=(Notice("order_cancelled", (ASSISTANT, Role.PRODUCTION_SUPERVISOR)),),
         ),
     )

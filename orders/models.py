@@ -68,6 +68,11 @@ class Customer(models.Model):
     )
     is_key_account = models.BooleanField(_("key account"), default=False)
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    # The customer's default payment terms (finance's templates); an order takes them unless intake chooses others.
+    payment_terms = models.ForeignKey(
+        "finance.PaymentTerms", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("default payment terms"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -152,6 +157,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
     requested_delivery_date = models.DateField(_("requested delivery date"))
     promised_delivery_date = models.DateField(_("promised delivery date"), null=True, blank=True)
     special_terms = models.TextField(_("special terms"), blank=True)
+    # The order's payment terms (DESIGN §6b): default the customer's; invoices are drawn from them.
+    payment_terms = models.ForeignKey(
+        "finance.PaymentTerms", on_delete=models.PROTECT, null=True, blank=True, related_name="orders",
+        verbose_name=_("payment terms"),
+    )
     state = FSMField(_("state"), default=State.RECEIVED, choices=State.choices, protected=True, db_index=True)
     total_amount = models.DecimalField(_("total amount"), max_digits=16, decimal_places=2, default=ZERO)
 
@@ -308,7 +318,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
     @fsm_log_description
     @transition(
         field=state, source=State.SCHEDULED, target=State.PRODUCING,
-        conditions=[c.materials_ready, c.equipment_ready],
+        conditions=[c.materials_ready, c.equipment_ready, c.deposit_paid_or_waived],
         permission=roles.transition_permission("start_production"),
     )
     def start_production(self, by=None, description=None):

@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 # Fields of an order an assistant may change while it is `received` (PATCH).
 EDITABLE_FIELDS = (
     "customer", "channel", "contact_name", "contact_phone", "delivery_address",
-    "requested_delivery_date", "special_terms",
+    "requested_delivery_date", "special_terms", "payment_terms",
 )
 
 
@@ -208,8 +208,11 @@ def create_order(
     lines: list[dict],
     special_terms: str = "",
     assistant=None,
+    payment_terms=None,
 ) -> Order:
-    """Record a new order (R4.1). ``lines``: dicts of product, specification, quantity, unit_price."""
+    """Record a new order (R4.1). ``lines``: dicts of product, specification, quantity, unit_price.
+
+    ``payment_terms``: finance's terms (DESIGN §6b); by default the customer's."""
     if not roles.may(user, "order.create"):
         raise Forbidden()
     validate_order_values(
@@ -235,6 +238,7 @@ def create_order(
         delivery_address=delivery_address.strip(),
         requested_delivery_date=requested_delivery_date,
         special_terms=(special_terms or "").strip(),
+        payment_terms=payment_terms if payment_terms is not None else customer.payment_terms,
         assistant=assistant,
         created_by=user,
         total_amount=_lines_total(lines),
@@ -282,6 +286,9 @@ def update_order(*, user, order_id, data: dict) -> Order:
     validate_order_values(requested_delivery_date=data.get("requested_delivery_date"), lines=lines,
                            texts={name: data[name] for name in ORDER_TEXT_FIELDS if name in data})
     changes: dict[str, tuple] = {}
+    if "payment_terms" in data and data["payment_terms"] is None:
+        customer = data.get("customer") or order.customer
+        data = {**data, "payment_terms": customer.payment_terms}  # none chosen: the customer's (DESIGN §6b)
     for name in EDITABLE_FIELDS:
         if name in data:
             old = getattr(order, name)

@@ -321,7 +321,7 @@ def kpi_page(request):
 CSV_COLUMNS = ["accuracy_rate", "on_time_delivery_rate", "on_time_in_full_rate", "satisfaction",
                "survey_response_rate", "complaint_count", "review_turnaround_hours", "recorded_loss", "errors_found",
                "survey_satisfaction", "followup_satisfaction", "complaints_resolved", "complaint_handling_hours",
-               "loss_incidents"]
+               "loss_incidents", "dso_days", "overdue_amount"]
 CSV_COUNTS = ["orders_submitted", "orders_decided", "orders_accurate", "orders_returned", "orders_corrected",
               "orders_due", "orders_on_time", "orders_on_time_in_full", "orders_approved"]
 

@@ -138,7 +138,7 @@ class OrderSerializer(RoleFieldsMixin, serializers.ModelSerializer):
         fields = (
             "id", "number", "state", "state_display", "customer", "customer_name", "channel", "contact_name",
             "contact_phone", "delivery_address", "requested_delivery_date", "promised_delivery_date",
-            "special_terms", "total_amount", "assistant", "assistant_name", "created_by", "workshop",
+            "special_terms", "payment_terms", "total_amount", "assistant", "assistant_name", "created_by", "workshop",
             "workshop_name", "submitted_at", "is_submitted", "review_round", "requires_joint_review", "is_overdue",
             "approved_by", "approved_at", "credit_override_reason", "schedule_delay_reason", "receipt_signed_by",
             "receipt_signed_on", "receipt_reference", "accepted_at", "settled_at", "cancelled_at", "created_at",
@@ -165,6 +165,12 @@ class OrderWriteSerializer(serializers.Serializer):
     delivery_address = serializers.CharField(max_length=300)
     requested_delivery_date = serializers.DateField()
     special_terms = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    # finance's payment terms (DESIGN §6b): default the customer's
+    payment_terms = serializers.PrimaryKeyRelatedField(
+        queryset=Order._meta.get_field("payment_terms").related_model.objects.filter(is_active=True),
+        required=False, allow_null=True,
+        help_text=_("Payment terms (id); by default the customer's."),
+    )
     lines = OrderLineInputSerializer(many=True, allow_empty=False)
     # Who owns the order (create only; later changes go through `reassign/`). Default: the creator.
     assistant = serializers.PrimaryKeyRelatedField(

@@ -98,6 +98,7 @@ def order_create(request):
                         delivery_address=data["delivery_address"],
                         requested_delivery_date=data["requested_delivery_date"],
                         special_terms=data["special_terms"],
+                        payment_terms=data.get("payment_terms"),
                         lines=lines,
                         assistant=data.get("assistant"),
                     )

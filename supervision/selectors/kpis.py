@@ -28,6 +28,9 @@ KPI definitions (the KPI page prints the same text, see :data:`KPI_DEFINITIONS`)
   invitation was sent in the period; **survey_response_rate** = answered / sent;
   **complaint_count** = complaints (not suggestions) recorded in the period. See
   :func:`feedback_metrics`.
+- **dso_days** (days sales outstanding) = open amount of the invoices issued by the period's end ÷ amount
+  invoiced in the period × the period's days; **overdue_amount**: open and past due at the period's end (or
+  today). Per assistant: the invoices of their orders (:func:`finance.selectors.receivable_figures`).
 - **recorded_loss**: the sum of loss amounts recorded by periodic checks checked within
   the period against the person responsible (R6.3).
 
@@ -105,6 +108,11 @@ KPI_DEFINITIONS = [
     ("recorded_loss", _("Recorded losses"), _(
         "Losses recorded against the person responsible in the period: errors found by periodic checks, and "
         "loss incidents a sales manager confirmed.")),
+    ("dso_days", _("Days sales outstanding"), _(
+        "What is still open of the invoices issued by the period's end, divided by what was invoiced in the "
+        "period, times the period's days.")),
+    ("overdue_amount", _("Overdue receivables"), _(
+        "The open amount of invoices past their due date at the period's end (or today).")),
 ]
 
 
@@ -339,11 +347,18 @@ def kpis(*, start: datetime.date, end: datetime.date, assistant=None, series: st
         assistants_qs = assistants_qs.filter(pk=assistant.pk)
     people = {u.pk: u for u in assistants_qs.order_by("username")}
 
+    # finance's receivables (issue 11): days sales outstanding and the overdue amount, one grouped query
+    from finance.selectors import receivable_figures
+
+    money = receivable_figures(start=start, end=end, assistant=assistant, today=today)
+    no_money = {"dso_days": None, "overdue_amount": "0.00"}
+
     by_assistant = []
     for pk, person in people.items():
         row = _metrics(acc.get(pk, {}), dlv.get(pk, {}), trn.get(pk, {}), fb.get(pk, {}), loss.get(pk, {}))
         by_assistant.append({"assistant": pk, "username": person.username,
-                             "full_name": person.get_full_name() or person.username, **row})
+                             "full_name": person.get_full_name() or person.username, **row,
+                             **money["per_assistant"].get(pk, no_money)})
     team_fb = _sum_rows(list(fb.values()))
     team = _metrics(_sum_rows(list(acc.values())), _sum_rows(list(dlv.values())),
                     _sum_rows(list(trn.values())), team_fb, _sum_rows(list(loss.values())))
@@ -364,6 +379,7 @@ def kpis(*, start: datetime.date, end: datetime.date, assistant=None, series: st
         "end": end.isoformat(),
         "assistant": assistant.pk if assistant is not None else None,
         **team,
+        **money["team"],
         "by_assistant": by_assistant,
         "series": timeline,
         "series_unit": "week" if series == "week" else "month",

@@ -44,6 +44,7 @@ def test_every_transition_has_one_entry_and_its_hooks_resolve():
 def test_after_effects_are_owned_by_the_department_that_writes_the_rows():
     assert set(lifecycle.TRANSITIONS["accept"].after) == {
         "feedback.services.open_survey_on_acceptance", "logistics.services.close_open_shipments",
+        "finance.services.invoice_on_acceptance",
     }
     # issue 10: a settled order never has a shipment in transit
     assert lifecycle.TRANSITIONS["settle"].after == ("logistics.services.close_open_shipments",)
@@ -52,8 +53,12 @@ def test_after_effects_are_owned_by_the_department_that_writes_the_rows():
     }
     # issue 10: an acknowledged capacity overload is kept on production's plan
     assert lifecycle.TRANSITIONS["schedule"].after == ("production.services.record_capacity_acknowledgement",)
+    # finance draws the invoices of the terms (issue 11) and credits a cancelled order's
+    assert lifecycle.TRANSITIONS["approve"].after == ("finance.services.invoice_on_approval",)
+    assert lifecycle.TRANSITIONS["ship"].after == ("finance.services.invoice_on_shipment",)
+    assert lifecycle.TRANSITIONS["cancel"].after == ("finance.services.credit_on_cancel",)
     others = {name for name, entry in lifecycle.TRANSITIONS.items() if entry.after} - {
-        "accept", "reject_delivery", "schedule", "settle"}
+        "accept", "reject_delivery", "schedule", "settle", "approve", "ship", "cancel"}
     assert others == set()
 
 

@@ -656,6 +656,21 @@ def violations_section(bench: Bench) -> None:
               queries=result["queries"])
 
 
+@section("receivables", "the finance workspace's receivables over synthetic open invoices, in bounded queries")
+def receivables_section(bench: Bench) -> None:
+    from supervision import bench_receivables
+
+    class Say:  # bench_receivables reports line by line; the figures go into the table below
+        def write(self, text):
+            bench.say("  " + text)
+
+    invoices = bench.opts["orders"]  # as many open invoices as the http section has orders (100,000)
+    result = bench_receivables.run(Say(), invoices=invoices, batch=bench.opts["batch"], keep=bench.opts["keep"])
+    bench.row(f"receivables: first page, buckets, ageing by customer and assistant, {result['open']:,} open invoices",
+              f"{result['seconds']:.2f} s", goal="bounded queries (≤ 8)", met=result["queries"] <= 8,
+              queries=result["queries"])
+
+
 class Command(BaseCommand):
     help = "OrderDesk against a bare DRF endpoint (ratios, query counts) and the overdue/at-risk scan (issue 14)."
 

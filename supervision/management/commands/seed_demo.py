@@ -128,6 +128,17 @@ CUSTOMERS = [
         "en",
     ),
     (
+        "C007",
+        "宁波港口设备有限公司",
+        "郑海",
+        "13600136007",
+        "caigou@nbgk.example.com",
+        "浙江省宁波市北仑区明州路 66 号",
+        "3000000.00",
+        False,
+        "zh-hans",
+    ),
+    (
         "C006",
         "苏州新材料科技有限公司",
         "徐静",
@@ -139,6 +150,17 @@ CUSTOMERS = [
         "zh-hans",
     ),
 ]
+
+# Payment terms (issue 11): name, description, installments (percent, trigger, days). The first customer by
+# code (C001) keeps none, so the invoices of the §6 walk are typed by hand; C007 pays a deposit.
+TERMS = [
+    ("30% 预付款，70% 验收后 30 天", "30% deposit on approval, 70% 30 days after acceptance",
+     [("30", "approval", 0), ("70", "acceptance", 30)]),
+    ("发货前付清", "100% before shipment: 50% before production, 50% on shipment",
+     [("50", "before_production", 7), ("50", "shipment", 0)]),
+    ("验收后 60 天", "100% 60 days after acceptance", [("100", "acceptance", 60)]),
+]
+TERMS_OF_CUSTOMER = {"C007": 0}
 
 # sku, name, standard specification, unit, standard price, lead time (days)
 PRODUCTS = [
@@ -212,6 +234,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 users = self._users(reset_passwords=options["reset_passwords"])
                 customers = self._customers()
+                self._terms(users["finance_manager"], customers)
                 products = self._products()
                 workshops = self._workshops(users["production_supervisor"])
             demo = Demo(users=users, customers=customers, products=products, workshops=workshops)
@@ -305,6 +328,22 @@ class Command(BaseCommand):
                 },
             )
         return result
+
+    def _terms(self, manager, customers) -> list:
+        from finance.models import PaymentTerms
+
+        found = []
+        for name, description, installments in TERMS:
+            terms = PaymentTerms.objects.filter(name=name).first() or finance.create_terms(
+                user=manager, name=name, description=description,
+                installments=[{"percent": p, "trigger": t, "days": d} for p, t, d in installments],
+            )
+            found.append(terms)
+        for code, index in TERMS_OF_CUSTOMER.items():
+            customer = customers[code]
+            if customer.payment_terms_id is None:
+                finance.set_customer_terms(user=manager, customer=customer, terms=found[index])
+        return found
 
     def _products(self) -> dict:
         result = {}
@@ -507,6 +546,43 @@ def _invoice(demo, order, *, pay: bool):
             reference=f"银行回单 {order.number}",
         )
     return invoice
+
+
+def _pay_drawn(demo, order, trigger: str, amount=None):
+    """Pay an invoice drawn from the order's terms (all of it, or `amount`)."""
+    invoice = order.invoices.get(trigger=trigger)
+    return finance.record_payment(
+        user=demo.u("finance_specialist"), invoice_id=invoice.pk, amount=Decimal(amount or invoice.outstanding),
+        received_on=demo.today, reference=f"银行回单 {order.number}-{trigger}",
+    )
+
+
+def build_terms_orders(demo: Demo) -> list:
+    """Orders of a customer with terms (C007: 30% deposit on approval, 70% 30 days after acceptance): the
+    invoices are drawn by the transitions, the deposit gates production (issue 11)."""
+    a1, a2 = "sales_assistant", "sales_assistant2"
+    made = []
+    # scheduled, waiting for the deposit: production cannot start yet (deposit_unpaid)
+    o = _new(demo, a1, "C007", [_line(demo, "P-150", 20)], days=50)
+    _submit(demo, o)
+    _approve(demo, o)
+    _schedule(demo, o, "W2")
+    plan = ProductionPlan.objects.get(order=o)
+    production.update_readiness(user=demo.u("production_supervisor"), plan_id=plan.pk, materials_ready=True,
+                                equipment_ready=True)
+    made.append(o)
+    # accepted: deposit paid, balance drawn on acceptance and paid in part
+    o = _new(demo, a2, "C007", [_line(demo, "P-110", 6)], days=40)
+    _submit(demo, o)
+    _approve(demo, o)
+    _pay_drawn(demo, Order.objects.get(pk=o.pk), "approval")
+    _schedule(demo, o, "W1")
+    _start(demo, o)
+    _ship(demo, o, "顺丰速运", f"SF{o.pk:08d}77", [("delivered", "宁波", "已签收。")])
+    _accept(demo, o, "郑海")
+    _pay_drawn(demo, Order.objects.get(pk=o.pk), "acceptance", amount="10000.00")
+    made.append(o)
+    return made
 
 
 def _through_production(demo, order, workshop="W1"):
@@ -819,6 +895,8 @@ def build_orders(demo: Demo) -> int:
         _go(demo, o, "finance_manager", "settle", "款项已全额到账。")
         _backdate(o, created_days_ago=days_ago)
         orders.append(o)
+
+    orders += build_terms_orders(demo)
 
     # cancelled
     o = _new(demo, a1, "C006", [_line(demo, "P-140", 3)])
