@@ -13,7 +13,7 @@ RUN groupadd --system app && useradd --system --gid app --home-dir /app --shell 
 
 # Pango and CJK fonts: WeasyPrint renders the PDFs (confirmation, delivery note, invoice) with Chinese text.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 COPY requirements.txt ./

@@ -137,6 +137,8 @@ def create_terms(*, user, name: str, installments, description: str = "") -> Pay
     Installment.objects.bulk_create(
         [Installment(terms=terms, position=n, **item) for n, item in enumerate(clean, start=1)]
     )
+    audit.record(kind="payment_terms", user=user, obj=terms, name="create", after=terms.name,
+                 note="; ".join(f"{item['percent']}% {item['trigger']} +{item['days']}" for item in clean))
     return terms
 
 
@@ -145,8 +147,11 @@ def set_customer_terms(*, user, customer, terms: PaymentTerms | None):
     """A customer's default terms (the finance manager)."""
     if not roles.may(user, "terms.manage"):
         raise Forbidden()
+    before = customer.payment_terms
     customer.payment_terms = terms
     customer.save(update_fields=["payment_terms"])
+    audit.record(kind="payment_terms", user=user, obj=customer, name="customer_default",
+                 before=before.name if before else "", after=terms.name if terms else "", note=customer.code)
     return customer
 
 
@@ -282,6 +287,8 @@ def draw_invoices(*, order, user, triggers) -> list[Invoice]:
             continue
         room -= amount
         created.append(invoice)
+        audit.record(kind="invoice", user=user, order=order, obj=invoice, name="draw", after=amount,
+                     note=f"{item.trigger} due {invoice.due_date}")
         _announce(invoice)
     return created
 
@@ -311,8 +318,11 @@ def credit_on_cancel(*, order, user, comment):
 
 def _credit(*, invoice, user, amount, reason) -> CreditNote:
     note = CreditNote.objects.create(invoice=invoice, amount=amount, reason=reason.strip(), issued_by=user)
+    before = invoice.credited_amount
     invoice.credited_amount = invoice.credited_amount + amount
     invoice.save(update_fields=["credited_amount"])
+    audit.record(kind="credit_note", user=user, order=invoice.order_id, obj=note, name="create", before=before,
+                 after=invoice.credited_amount, note=note.reason)
     return note
 
 
@@ -435,6 +445,9 @@ def log_follow_up(*, user, invoice_id, channel: str, note: str, promised_on=None
         raise InvalidInput(_("The follow-up is invalid."), errors=errors)
     if invoice.outstanding <= 0:
         raise Conflict(_("The invoice is paid; nothing to follow up."), code="invoice_paid")
-    return FollowUp.objects.create(
+    follow_up = FollowUp.objects.create(
         invoice=invoice, channel=channel, note=note.strip(), promised_on=promised_on, recorded_by=user
     )
+    audit.record(kind="receivable_followup", user=user, order=order, obj=follow_up, name=channel,
+                 after=promised_on or "", note=follow_up.note)
+    return follow_up
