@@ -235,6 +235,7 @@ SPECTACULAR_SETTINGS = {
         "IssueMessageStateEnum": "production.models.ProductionIssue.MessageState",
         # issue 11: a follow-up's channel is not an order's intake channel
         "FollowUpChannelEnum": "finance.models.FollowUp.Channel",
+        "InvoiceSourceEnum": "finance.models.Invoice.Source",
         "ChannelEnum": "orders.models.Channel",
     },
 }

@@ -655,7 +655,7 @@ def revise_promise(*, user, order_id, promised_delivery_date, reason: str):
                                         old_value=_display(old), new_value=_display(promised_delivery_date))
     promise = PromiseChange.objects.create(order=order, change=change, old_date=old, new_date=promised_delivery_date,
                                            reason=reason.strip(), changed_by=user, at=change.at)
-    audit.record(kind="promise", user=user, order=order, obj=promise, name="revise", before=_display(old),
+    audit.record(kind="promise", user=user, order=order, obj=promise, name="promised_delivery_date", before=_display(old),
                  after=_display(promised_delivery_date), note=promise.reason)
     from notifications import events
 

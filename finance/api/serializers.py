@@ -5,18 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from finance.models import CreditNote, DepositWaiver, FollowUp, Installment, Invoice, Payment, PaymentTerms, Trigger
 from orderdesk.api import RoleFieldsMixin
-
-
-class FinanceErrorSerializer(serializers.Serializer):
-    """The project's error body (``detail``, ``code``, per-field ``errors``)."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
 
 
 class InstallmentSerializer(serializers.ModelSerializer):
@@ -54,6 +47,8 @@ class InvoiceSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     order_number = serializers.CharField(source="order.number", read_only=True)
     outstanding = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
     is_paid = serializers.BooleanField(read_only=True)
+    # "" for an invoice typed by hand (no installment); declared so the schema's enum admits it
+    trigger = serializers.ChoiceField(choices=Trigger.choices, allow_blank=True, read_only=True)
     pdf_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -168,6 +163,7 @@ class DepositWaiverInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+@extend_schema_serializer(component_name="ReceivableFollowUp")  # feedback's phone follow-ups are "FollowUp"
 class FollowUpSerializer(RoleFieldsMixin, serializers.ModelSerializer):
     order = serializers.IntegerField(source="invoice.order_id", read_only=True)
 
@@ -177,6 +173,7 @@ class FollowUpSerializer(RoleFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(component_name="ReceivableFollowUpInput")
 class FollowUpInputSerializer(serializers.Serializer):
     invoice = serializers.IntegerField()
     channel = serializers.ChoiceField(choices=FollowUp.Channel.choices)

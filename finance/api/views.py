@@ -20,13 +20,6 @@ from finance.models import CreditNote, DepositWaiver, FollowUp, Invoice, Payment
 from orderdesk import roles
 from orderdesk.viewsets import APIViewSet
 
-ERRORS = {
-    400: s.FinanceErrorSerializer,
-    403: s.FinanceErrorSerializer,
-    404: s.FinanceErrorSerializer,
-    409: s.FinanceErrorSerializer,
-}
-
 
 class PaymentTermsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
     """`GET, POST /api/v1/finance/terms/`: payment terms as data (installments summing to 100 %)."""
@@ -38,7 +31,7 @@ class PaymentTermsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIV
 
     @extend_schema(
         request=s.PaymentTermsInputSerializer,
-        responses={201: s.PaymentTermsSerializer, **ERRORS},
+        responses={201: s.PaymentTermsSerializer},
         summary=_("Create payment terms"),
     )
     def create(self, request, *args, **kwargs):
@@ -75,7 +68,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSe
 
     @extend_schema(
         request=s.InvoiceInputSerializer,
-        responses={201: s.InvoiceSerializer, **ERRORS},
+        responses={201: s.InvoiceSerializer},
         summary=_("Issue an invoice for an order"),
     )
     def create(self, request, *args, **kwargs):
@@ -118,7 +111,6 @@ class ReceivableViewSet(mixins.ListModelMixin, APIViewSet):
                     "totals": drf.DictField(child=drf.DecimalField(max_digits=16, decimal_places=2)),
                 },
             ),
-            **ERRORS,
         },
         summary=_("Open receivables with their ageing"),
     )
@@ -141,7 +133,7 @@ class CreditNoteViewSet(mixins.ListModelMixin, APIViewSet):
 
     @extend_schema(
         request=s.CreditNoteInputSerializer,
-        responses={201: s.CreditNoteSerializer, **ERRORS},
+        responses={201: s.CreditNoteSerializer},
         summary=_("Credit part of an invoice (a cancelled or reduced order)"),
     )
     def create(self, request, *args, **kwargs):
@@ -172,7 +164,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSe
 
     @extend_schema(
         request=s.PaymentInputSerializer,
-        responses={201: s.PaymentSerializer, **ERRORS},
+        responses={201: s.PaymentSerializer},
         summary=_("Record a payment received against an invoice"),
     )
     def create(self, request, *args, **kwargs):
@@ -204,7 +196,7 @@ class DepositWaiverViewSet(mixins.ListModelMixin, APIViewSet):
 
     @extend_schema(
         request=s.DepositWaiverInputSerializer,
-        responses={201: s.DepositWaiverSerializer, **ERRORS},
+        responses={201: s.DepositWaiverSerializer},
         summary=_("Waive the deposit gate of an order"),
     )
     def create(self, request, *args, **kwargs):
@@ -237,7 +229,7 @@ class FollowUpViewSet(mixins.ListModelMixin, APIViewSet):
 
     @extend_schema(
         request=s.FollowUpInputSerializer,
-        responses={201: s.FollowUpSerializer, **ERRORS},
+        responses={201: s.FollowUpSerializer},
         summary=_("Log a follow-up of an open invoice"),
     )
     def create(self, request, *args, **kwargs):

@@ -332,6 +332,34 @@ def test_chinese_pages_use_full_width_colons(client, sales_manager):
     assert "助理：" in page(client, sales_manager, reverse("supervision:review_detail", args=[order.pk]), **ZH)
 
 
+def test_no_template_puts_an_ascii_colon_after_a_translated_label():
+    """Labels end with `{% colon %}` (": " in English, "：" in Chinese), in every app's templates and the PDFs."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    label_then_colon = re.compile(r'(\{% translate "[^"]*" %\}|\{% endblocktranslate %\}):')
+    found = []
+    for path in Path(settings.BASE_DIR).glob("*/templates/**/*.html"):
+        if ".venv" in path.parts:
+            continue
+        found += [f"{path.name}: {m.group(0)}" for m in label_then_colon.finditer(path.read_text(encoding="utf-8"))]
+    assert found == []
+
+
+def test_department_panels_and_the_tracking_page_use_full_width_colons(client, sales_assistant):
+    cast = factories.Cast(owner=sales_assistant)
+    order = factories.make_order(State.SHIPPED, cast=cast)
+    html = page(client, sales_assistant, reverse("orders:detail", args=[order.pk]), **ZH)
+    text = re.sub(r"<[^>]+>", "", html)
+    assert not re.search(r"[\u4e00-\u9fff]: ", text), re.findall(r".{8}[\u4e00-\u9fff]: .{8}", text)
+    assert "承诺交期：" in text  # the promise panel (logistics' branch wrote "Promised delivery: ")
+    client.logout()
+    track = client.get(order.tracking_url, **ZH).content.decode()
+    text = re.sub(r"<[^>]+>", "", track)
+    assert not re.search(r"[\u4e00-\u9fff]: ", text), re.findall(r".{8}[\u4e00-\u9fff]: .{8}", text)
+
+
 def test_kpi_errors_name_the_field_not_its_code(client, sales_manager):
     client.force_login(sales_manager)
     response = client.get(reverse("supervision:kpis"), {"start": "2026-05-01", "end": "2026-01-01"}, **ZH)

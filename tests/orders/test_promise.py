@@ -127,7 +127,7 @@ def test_history_and_audit_carry_who_old_new_and_why(cast, api_client_for):
         cast.sales_manager.username,
         REASON,
     )
-    row = next(r for r in audit_trail(order_id=order.pk) if r[4] == "promised_delivery_date")
+    row = next(r for r in audit_trail(order_id=order.pk, kind="promise") if r[4] == "promised_delivery_date")
     assert (row[5], row[6], row[7], row[2]) == (str(old), str(days(65)), REASON, cast.sales_manager.pk)
     # logistics reads the history too (the reason is not internal: the customer reads it)
     history = call(api_client_for(cast.logistics_specialist), "get", f"/orders/{order.pk}/history/", expect=200)
