@@ -33,6 +33,8 @@ class ShipmentSerializer(serializers.ModelSerializer):
     order_number = serializers.CharField(source="order.number", read_only=True)
     lines = ShipmentLineSerializer(many=True, read_only=True)
     events = ShipmentEventSerializer(many=True, read_only=True)
+    # the carrier's http(s) address, or "" when none was given (a URLField would promise a uri always)
+    tracking_link = serializers.CharField(read_only=True)
 
     class Meta:
         model = Shipment
