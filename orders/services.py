@@ -396,8 +396,9 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
     comment = (values.pop("comment", "") or "").strip()
     try:
         with transaction.atomic():
-            # the customer (credit check, customer e-mails) and the assistant (notices) come with the row
-            order = lock_visible_order(user, order_id, related=("customer", "assistant"))
+            # the customer (credit check, customer e-mails) and the assistant (notices) come with the row, and
+            # the workshop: the answer is rendered from this order (orders.api.views)
+            order = lock_visible_order(user, order_id, related=("customer", "assistant", "workshop"))
             method = getattr(order, TRANSITION_METHODS[name])
             meta = method._django_fsm
             spec = meta.get_transition(order.state)
@@ -428,13 +429,16 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
                          after=order.state, note=comment)
             # after-effects (lifecycle registry: owned by the department whose rows they write)
             lifecycle.run_after(name, order=order, user=user, comment=comment)
-            log = (
-                StateLog.objects.filter(
-                    object_id=order.pk, content_type=ContentType.objects.get_for_model(Order), transition=name
+            # the state log's record of this run: kept on the context when django-fsm-log wrote it
+            # (orders.apps: a post_save receiver), read back only if it was not
+            log_id = order._ctx.log_id
+            if log_id is None:
+                log_id = (
+                    StateLog.objects.filter(
+                        object_id=order.pk, content_type=ContentType.objects.get_for_model(Order), transition=name
+                    )
+                    .order_by("-id").values_list("pk", flat=True).first()
                 )
-                .order_by("-id")
-                .first()
-            )
             order._ctx = None
             # The outbox (issue 5): in-app rows and e-mails are written in this transaction;
             # only the sending is queued, after commit.
@@ -442,7 +446,7 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
 
             entry = lifecycle.spec(name)
             events.notify_transition(
-                log_id=log.pk if log else None, order_id=order.pk, name=name, actor_id=user.pk, order=order, actor=user,
+                log_id=log_id, order_id=order.pk, name=name, actor_id=user.pk, order=order, actor=user,
                 notices=entry.notices if entry else (), customer_events=entry.customer_events if entry else (),
                 comment=comment or "",
             )

@@ -84,6 +84,8 @@ def generate(*, orders: int, assistants: int = 10, customers: int = 50, seed: in
                 approved_by=manager if decided else None, approved_at=approved, accepted_at=accepted,
                 created_at=created,
             ))
+        for row in rows:
+            row.first_submitted_at = row.submitted_at
         created_orders = Order.objects.bulk_create(rows)
         logs, changes, alerts = [], [], []
         for order in created_orders:

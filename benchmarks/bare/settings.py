@@ -29,6 +29,11 @@ WSGI_APPLICATION = "benchmarks.bare.wsgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{ROOT / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # and the same session settings (orderdesk/settings.py)
+    _session = env.str("DATABASE_SESSION_OPTIONS", default="-c jit=off -c random_page_cost=1.1")
+    if _session:
+        _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+        _db_options["options"] = f"{_db_options.get('options', '')} {_session}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")

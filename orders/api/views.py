@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
@@ -19,12 +19,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from orderdesk import roles
-from orderdesk.errors import NotFound
 from orderdesk.input_guards import upload_parsers
 from orderdesk.viewsets import APIViewSet
 from orders import selectors, services
 from orders.api import filters, serializers as s
-from orders.models import Clarification, Customer, Order, OrderChange
+from orders.models import Clarification, Customer, Order, OrderChange, OrderLine
 
 
 # --- reference data ---------------------------------------------------------------
@@ -178,10 +177,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
         comment = data.get("comment") or ""
         order = services.run_transition(user=request.user, order_id=pk, name=name, comment=comment, data=data,
                                         files=request.FILES)
-        try:
-            return self._render(order.pk)
-        except NotFound:  # the transition took the order out of the caller's scope
-            return Response(s.OrderDetailSerializer(order, context=self.get_serializer_context()).data)
+        # Rendered from the order the service locked, changed and saved (its customer, assistant and workshop
+        # came with the row, its lines with the conditions), not read again: the after-effects write rows
+        # beside the order, never the order's own fields. Also when the transition took the order out of
+        # the caller's scope: they ran it, they are told the outcome.
+        if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
+            prefetch_related_objects([order], Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
+        return Response(s.OrderDetailSerializer(order, context=self.get_serializer_context()).data)
 
     @extend_schema(responses={200: s.HistoryEntrySerializer(many=True)}, filters=False,
                    summary=_("Transitions and field changes, oldest first"))

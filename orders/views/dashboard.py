@@ -21,7 +21,7 @@ def dashboard(request):
     today = timezone.localdate()
     # one scan of the caller's orders: how many in each state, and how many of them are overdue
     per_state = orders.order_by().values_list("state").annotate(
-        n=Count("pk"), late=Count("pk", filter=selectors.overdue_q(today))
+        n=Count("*"), late=Count("promised_delivery_date", filter=selectors.overdue_q(today))
     )
     counts, overdue_count = {}, 0
     for state, n, late in per_state:

@@ -12,7 +12,6 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     OuterRef,
-    Subquery,
 )
 from django.utils import timezone
 from django_fsm_log.models import StateLog
@@ -36,10 +35,6 @@ def order_ct():
 
 def log_q(name: str):
     return StateLog.objects.filter(content_type=order_ct(), object_id=OuterRef("pk"), transition=name)
-
-
-def first_submission():
-    return Subquery(log_q("submit").order_by("timestamp", "id").values("timestamp")[:1])
 
 
 def was_returned():

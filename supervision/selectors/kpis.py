@@ -48,10 +48,7 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
-    Min,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
 )
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
@@ -69,7 +66,6 @@ from supervision.selectors.common import (
     day_bounds,
     delivery_rejected,
     duration,
-    first_submission,
     hours,
     order_ct,
     rate,
@@ -120,26 +116,15 @@ KPI_DEFINITIONS = [
 # --- the KPI cohorts ------------------------------------------------------------------
 def accuracy_cohort(orders, lo, hi):
     """Orders first submitted in [lo, hi), with `returned`, `corrected`, `check_error` annotated."""
-    # The cohort is found by one grouped scan of the submit records (a hash semi-join). `returned`,
-    # `corrected` and `check_error` are semi-joins too (``pk IN (…)``, hashed once by the database), not
-    # subqueries correlated with each of the cohort's orders; only the first submission's time is read per order.
-    first_in_period = (
-        StateLog.objects.filter(content_type=order_ct(), transition="submit")
-        .values("object_id")
-        .annotate(first=Min("timestamp"))
-        .filter(first__gte=lo, first__lt=hi)
-        .values("object_id")
-    )
-    first_of_change = (
-        StateLog.objects.filter(content_type=order_ct(), object_id=OuterRef("order_id"), transition="submit")
-        .order_by("timestamp", "id").values("timestamp")[:1]
-    )
-    corrected = OrderChange.objects.filter(field__in=CORRECTION_FIELDS, at__gt=Subquery(first_of_change))
+    # The cohort is a range of the order's own `first_submitted_at` (set once by the submit transition,
+    # indexed), not the first `submit` record of the state log read per order. `returned`, `corrected`
+    # and `check_error` are semi-joins (``pk IN (…)``, hashed once by the database), not subqueries
+    # correlated with each of the cohort's orders.
+    corrected = OrderChange.objects.filter(field__in=CORRECTION_FIELDS, at__gt=F("order__first_submitted_at"))
     returned = StateLog.objects.filter(content_type=order_ct(), transition="return")
     check_error = CheckItem.objects.filter(outcome=CheckItem.Outcome.ERROR)
     return (
-        orders.filter(pk__in=first_in_period)
-        .annotate(first_submitted_at=first_submission())
+        orders.filter(first_submitted_at__gte=lo, first_submitted_at__lt=hi)
         .annotate(
             returned=ExpressionWrapper(Q(pk__in=returned.values("object_id")), output_field=BooleanField()),
             corrected=ExpressionWrapper(Q(pk__in=corrected.values("order_id")), output_field=BooleanField()),

@@ -644,6 +644,7 @@ def _age(order: Order, *, days: int, review_hours: int, late_days: int = 0) -> N
     Order.objects.filter(pk=order.pk).update(
         created_at=F("created_at") - back - review,
         submitted_at=F("submitted_at") - back - review,
+        first_submitted_at=F("first_submitted_at") - back - review,
         approved_at=F("approved_at") - back,
         accepted_at=F("accepted_at") - back,
         settled_at=F("settled_at") - back,
