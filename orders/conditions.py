@@ -19,7 +19,7 @@ import datetime
 import functools
 from decimal import Decimal
 
-from django.db.models import Max, Prefetch, Sum, prefetch_related_objects
+from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -59,9 +59,10 @@ def _lines(order) -> list | None:
     ctx = getattr(order, "_ctx", None)
     if ctx is None:
         return None
-    # prefetched onto the order itself: the service's answer is rendered from this order (no second read)
-    prefetch_related_objects([order], Prefetch("lines", queryset=order.lines.model.objects.select_related("product")))
-    return list(order._prefetched_objects_cache["lines"])
+    # read onto the order itself: the service's answer is rendered from this order (no second read)
+    from orders.selectors import with_lines  # orders.models imports this module
+
+    return list(with_lines(order)._prefetched_objects_cache["lines"])
 
 
 def earliest_feasible_date(order) -> datetime.date:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, Sum, prefetch_related_objects
 
 from orderdesk import roles
 from orderdesk.errors import NotFound
@@ -57,10 +57,20 @@ def order_list(user):
     return visible_orders(user).select_related("customer", "assistant", "workshop")
 
 
+def lines_prefetch() -> Prefetch:
+    """An order's lines with their products, as every answer about one order shows them."""
+    return Prefetch("lines", queryset=OrderLine.objects.select_related("product"))
+
+
+def with_lines(order: Order) -> Order:
+    """`order` with its lines read (one query), unless they already are."""
+    if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
+        prefetch_related_objects([order], lines_prefetch())
+    return order
+
+
 def order_detail_queryset(user):
-    return order_list(user).prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
-    )
+    return order_list(user).prefetch_related(lines_prefetch())
 
 
 def get_visible_order(user, order_id) -> Order:

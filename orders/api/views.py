@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
@@ -23,7 +23,7 @@ from orderdesk.input_guards import upload_parsers
 from orderdesk.viewsets import APIViewSet
 from orders import selectors, services
 from orders.api import filters, serializers as s
-from orders.models import Clarification, Customer, Order, OrderChange, OrderLine
+from orders.models import Clarification, Customer, Order, OrderChange
 
 
 # --- reference data ---------------------------------------------------------------
@@ -181,9 +181,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
         # came with the row, its lines with the conditions), not read again: the after-effects write rows
         # beside the order, never the order's own fields. Also when the transition took the order out of
         # the caller's scope: they ran it, they are told the outcome.
-        if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
-            prefetch_related_objects([order], Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
-        return Response(s.OrderDetailSerializer(order, context=self.get_serializer_context()).data)
+        return Response(s.OrderDetailSerializer(selectors.with_lines(order), context=self.get_serializer_context()).data)
 
     @extend_schema(responses={200: s.HistoryEntrySerializer(many=True)}, filters=False,
                    summary=_("Transitions and field changes, oldest first"))
