@@ -73,7 +73,11 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["user", "read"], name="orders_noti_user_id_5f6044_idx")]
+        indexes = [
+            models.Index(fields=["user", "read"], name="orders_noti_user_id_5f6044_idx"),
+            # a reader's newest first (dashboard, notifications page): the first rows of the index, not a sort
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}"

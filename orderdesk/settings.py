@@ -445,3 +445,5 @@ elif env.str("REDIS_URL", default=""):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "orderdesk"}}
 CACHES["default"].setdefault("KEY_PREFIX", "orderdesk")
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "orderdesk.cache.RedisCache"  # one client per pool, not one per call

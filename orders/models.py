@@ -118,6 +118,30 @@ class OrderNumberSequence(models.Model):
         return f"{self.year}: {self.last}"
 
 
+class OrderStateTally(models.Model):
+    """How many orders are in each state with each promised date, kept by the database (issue 14).
+
+    A trigger on the orders table (migration ``orders/0011``) appends ``+1`` for the row an insert or update
+    leaves and ``-1`` for the row an update or delete takes away, whenever the state or the promised date
+    changes: every write counts, the transition service's, a bulk update's, an import's, raw SQL's. Rows are
+    only ever inserted (concurrent transitions never wait on one counter row);
+    :func:`orders.services.compact_state_tallies` (beat) folds them into one row per (state, date).
+    The fields carry the order's names, so the order's own filters (``selectors.overdue_q``) apply to them.
+    The dashboard of a caller who sees every order reads it instead of counting the orders table.
+    """
+
+    state = models.CharField(max_length=20)
+    promised_delivery_date = models.DateField(null=True)
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("order count by state")
+        verbose_name_plural = _("order counts by state")
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.promised_delivery_date}: {self.n:+d}"
+
+
 @dataclass
 class TransitionContext:
     """What a transition is run with: set by the service before conditions are checked."""

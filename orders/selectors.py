@@ -176,6 +176,30 @@ def users_directory(role: str | None = None):
     return qs
 
 
+def state_counts(user, today) -> tuple[dict[str, int], int]:
+    """How many of the caller's orders are in each state, and how many of them are overdue.
+
+    A caller who sees every order reads the tallies the database keeps (:class:`orders.models.OrderStateTally`,
+    a few thousand rows) instead of counting the orders table; anyone else counts their visible orders (one
+    scan). Both apply the same :func:`overdue_q`."""
+    from django.db.models import Count
+
+    from orders.models import OrderStateTally
+
+    if getattr(user, "is_authenticated", False) and order_scope_q(user) is None:
+        rows = OrderStateTally.objects.order_by().values_list("state").annotate(
+            total=Sum("n"), late=Sum("n", filter=overdue_q(today)))
+    else:
+        rows = visible_orders(user).order_by().values_list("state").annotate(
+            total=Count("*"), late=Count("promised_delivery_date", filter=overdue_q(today)))
+    counts, overdue = {}, 0
+    for state, n, late in rows:
+        if n:
+            counts[state] = n
+        overdue += late or 0
+    return counts, overdue
+
+
 def overdue_q(today) -> Q:
     return Q(promised_delivery_date__lt=today) & ~Q(state__in=[State.ACCEPTED, State.SETTLED, State.CANCELLED])
 

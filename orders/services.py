@@ -34,6 +34,7 @@ from orders.models import (
     OrderChange,
     OrderLine,
     OrderNumberSequence,
+    OrderStateTally,
     PromiseChange,
     Signoff,
     State,
@@ -665,3 +666,23 @@ def revise_promise(*, user, order_id, promised_delivery_date, reason: str):
 
     events.promise_revised(promise=promise)  # the customer's e-mail, in this transaction (the outbox)
     return promise
+
+
+# --- the per-state tallies (issue 14) ----------------------------------------------------------------------
+def compact_state_tallies() -> int:
+    """Fold the rows of :class:`orders.models.OrderStateTally` into one per (state, promised date), dropping the
+    ones that sum to zero; returns how many rows were folded. The rows are deleted and read back in one statement
+    (``DELETE … RETURNING``): a row a concurrent write appends after it is left for the next run, never lost."""
+    from collections import Counter
+
+    table = OrderStateTally._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} RETURNING state, promised_delivery_date, n")  # noqa: S608 (our table)
+        rows = cursor.fetchall()
+        sums: Counter = Counter()
+        for state, promised, n in rows:
+            sums[(state, promised)] += n
+        OrderStateTally.objects.bulk_create(
+            [OrderStateTally(state=state, promised_delivery_date=promised, n=n)
+             for (state, promised), n in sums.items() if n], batch_size=1000)
+    return len(rows)

@@ -18,6 +18,14 @@ def run_check(name):
 
 
 @shared_task
+def compact_state_tallies():
+    """Fold the per-state order tallies (beat, every five minutes)."""
+    from orders import services
+
+    return services.compact_state_tallies()
+
+
+@shared_task
 def validate_import(job_id):
     """Check an uploaded order sheet (progress is stored on the ImportJob, polled by its page)."""
     from orders import imports as order_imports

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -17,16 +16,8 @@ DASHBOARD_LIST_SIZE = 10
 @login_required
 def dashboard(request):
     user = request.user
-    orders = selectors.visible_orders(user)
     today = timezone.localdate()
-    # one scan of the caller's orders: how many in each state, and how many of them are overdue
-    per_state = orders.order_by().values_list("state").annotate(
-        n=Count("*"), late=Count("promised_delivery_date", filter=selectors.overdue_q(today))
-    )
-    counts, overdue_count = {}, 0
-    for state, n, late in per_state:
-        counts[state] = n
-        overdue_count += late
+    counts, overdue_count = selectors.state_counts(user, today)
     overdue = selectors.order_list(user).filter(selectors.overdue_q(today)).order_by("promised_delivery_date", "id")
     return render(
         request,
