@@ -76,7 +76,7 @@ def notify_transition(*, log_id: int | None, order_id: int, name: str, actor_id:
         if kind == Kind.ORDER_RETURNED and comment.strip():
             message_id, params = "order_returned_reason", {"reason": restricted(comment.strip()[:500], FieldClass.INTERNAL)}
         created += notify(kind=kind, order=order, users=users, dedupe=dedupe, actor=actor,
-                          message_id=message_id, params=params)
+                          message_id=message_id, params=params, fresh=log_id is not None)
     for event in customer_events:
         notify_customer(order=order, event=event, dedupe=dedupe)
     return created

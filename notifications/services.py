@@ -118,13 +118,24 @@ def save_preferences(*, user, enabled: set[tuple[str, str]]) -> int:
     return written
 
 
-def _choices_for(users, kind: str) -> dict[tuple[int, str], bool]:
-    return {
-        (user_id, channel): enabled
-        for user_id, channel, enabled in NotificationPreference.objects.filter(
-            user__in=[u.pk for u in users], kind=kind
-        ).values_list("user_id", "channel", "enabled")
-    }
+def _choices_and_languages(user_ids, kind: str) -> tuple[dict[tuple[int, str], bool], dict[int, str]]:
+    """The users' choices for `kind` ((user id, channel) → enabled) and their chosen languages, in one query
+    (a union of the two tables)."""
+    from django.db.models import BooleanField, CharField, Value
+
+    tag = CharField(max_length=1)
+    choices = NotificationPreference.objects.filter(user__in=user_ids, kind=kind).annotate(
+        tag=Value("c", output_field=tag)).values_list("user_id", "channel", "enabled", "tag")
+    languages = LanguagePreference.objects.filter(user__in=user_ids).annotate(
+        on=Value(True, output_field=BooleanField()), tag=Value("l", output_field=tag)
+    ).values_list("user_id", "language", "on", "tag")
+    chosen, spoken = {}, {}
+    for user_id, value, enabled, which in choices.order_by().union(languages.order_by(), all=True):
+        if which == "c":
+            chosen[(user_id, value)] = enabled
+        else:
+            spoken[user_id] = value
+    return chosen, spoken
 
 
 # --- writing (inside the cause's transaction) --------------------------------------------------------
@@ -255,21 +266,23 @@ def _params_for(user, params: dict) -> dict:
 
 
 def notify(*, kind: str, order, users, dedupe: str, message_id: str = "", params: dict | None = None,
-           actor=None) -> int:
+           actor=None, fresh: bool = False) -> int:
     """The one sender: tell `users` (never the actor) about `order`, in the app and by e-mail, per
     each user's preferences. Runs inside the caller's transaction; the sending is queued after commit.
 
     The text is `message_id` (default: the kind) with `params` (:mod:`notifications.messages`),
     rendered for each reader in their language; ``number`` and ``actor`` are filled in. A parameter
     wrapped with :func:`restricted` reaches only readers allowed to see its field class.
-    Idempotent per `dedupe`: returns how many in-app notifications were new."""
-    return notify_many(kind=kind, items=[
+    Idempotent per `dedupe`: returns how many in-app notifications were new. ``fresh``: the caller has just
+    made the cause the key names (a transition's new state-log record), so no row can hold it yet and the
+    lookup of rows already written is skipped (a conflict would still be ignored)."""
+    return notify_many(kind=kind, fresh=fresh, items=[
         {"order": order, "users": users, "dedupe": dedupe, "message_id": message_id, "params": params,
          "actor": actor},
     ])
 
 
-def notify_many(*, kind: str, items: list[dict]) -> int:
+def notify_many(*, kind: str, items: list[dict], fresh: bool = False) -> int:
     """:func:`notify` for many orders at once (each item: ``order``, ``users``, ``dedupe`` and optionally
     ``message_id``, ``params``, ``actor``, the arguments of :func:`notify`), set-based: one query for the recipients' preferences, one for
     their languages, one for the notifications already written, one insert of the new ones and one of the
@@ -299,8 +312,7 @@ def notify_many(*, kind: str, items: list[dict]) -> int:
     if not prepared:
         return 0
     everyone = {u.pk for _order, recipients, *_rest in prepared for u in recipients}
-    choices = _choices_for([_Pk(pk) for pk in everyone], kind)
-    languages = dict(LanguagePreference.objects.filter(user__in=list(everyone)).values_list("user_id", "language"))
+    choices, languages = _choices_and_languages(list(everyone), kind)
 
     def wants(user, channel):
         return choices.get((user.pk, channel), default_enabled(kind, channel))
@@ -345,7 +357,7 @@ def notify_many(*, kind: str, items: list[dict]) -> int:
                     user=user, dedupe_key=f"{dedupe}:{kind}:{user.pk}:email",
                 )
             )
-    keys = list(rows)
+    keys = [] if fresh else list(rows)
     existing: set[str] = set()
     for start in range(0, len(keys), 5000):
         existing |= set(Notification.objects.filter(dedupe_key__in=keys[start:start + 5000])
@@ -354,15 +366,6 @@ def notify_many(*, kind: str, items: list[dict]) -> int:
                                      batch_size=2000)
     _write_outbox(mails)
     return len(rows) - len(existing)
-
-
-class _Pk:
-    """A user standing for its primary key (what :func:`_choices_for` reads)."""
-
-    __slots__ = ("pk",)
-
-    def __init__(self, pk):
-        self.pk = pk
 
 
 def notify_customer(*, order, event: str, dedupe: str, context: dict | None = None) -> EmailOutbox | None:

@@ -420,6 +420,26 @@ def roles_of(user) -> frozenset[str]:
     return cached
 
 
+def remember_roles(user, names) -> None:
+    """Keep on the user the group names read with it (:func:`role_names_subquery`): what :func:`roles_of` would
+    read, by the same rule (a superuser holds every role)."""
+    user._orderdesk_roles = frozenset(ROLES) if user.is_superuser else frozenset(n for n in names or () if n)
+
+
+def role_names_subquery(user_ref: str = "pk"):
+    """The names of the groups of the user at ``OuterRef(user_ref)``, as one array column (PostgreSQL), to read
+    a user and their roles in one query; None on other databases (:func:`roles_of` then asks)."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.db.models import OuterRef
+
+    if connection.vendor != "postgresql":
+        return None
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    return ArraySubquery(Group.objects.filter(user=OuterRef(user_ref)).order_by().values("name"))
+
+
 def has_role(user, *names: str) -> bool:
     return bool(roles_of(user) & set(names))
 

@@ -71,7 +71,23 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     """``Authorization: Token <key>`` as DRF's, refused once the token is older than API_TOKEN_HOURS."""
 
     def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
+        # DRF's own lookup and messages, with the user's role names read in the same query (PostgreSQL):
+        # every API request asks for them (scope, field classes), one query fewer each (issue 14)
+        from orderdesk import roles
+
+        names = roles.role_names_subquery("user_id")
+        tokens = self.get_model().objects.select_related("user")
+        if names is not None:
+            tokens = tokens.annotate(role_names=names)
+        try:
+            token = tokens.get(key=key)
+        except self.get_model().DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        user = token.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if names is not None:
+            roles.remember_roles(user, token.role_names)
         if is_expired(token):
             token.delete()
             raise TokenExpired()

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from orders import services
 from orders.models import Order
+from orders.selectors import order_for_tracking_token
 from tests import factories
 from tests.factories import days, make_order, run, today
 from tests.utils import API, call, state_logs
@@ -83,10 +84,11 @@ def test_migration_fills_the_first_submission_from_the_state_log(sales_assistant
 
 
 # the order locked with its customer, assistant and workshop, its lines once, the state log written and not
-# read back, the audit entry, the notices (recipients, preferences, languages, dedupe, insert); approve also
+# read back, the audit entry, the notices (recipients; preferences and languages in one union; the insert — a
+# transition's dedupe key is new, so no lookup of rows already written); approve also
 # checks joint review and credit and draws the deposit invoice. Reading the order again after the transition
 # would add two queries, the state log one.
-@pytest.mark.parametrize(("name", "queries"), [("submit", 10), ("approve", 17)])
+@pytest.mark.parametrize(("name", "queries"), [("submit", 10), ("approve", 15)])
 def test_a_transition_answers_with_the_order_as_written(name, queries, api_client_for,
                                                          django_assert_max_num_queries):
     cast = factories.Cast()
@@ -98,8 +100,12 @@ def test_a_transition_answers_with_the_order_as_written(name, queries, api_clien
     with django_assert_max_num_queries(queries):
         body = call(client, "post", f"/orders/{order.pk}/transitions/{name}/", {}, expect=200)
     fresh = call(client, "get", f"/orders/{order.pk}/", expect=200)
-    # the answer is what a read after it gives (but for the time of the read itself)
+    # the answer is what a read after it gives, but for the tracking link's signing time (a timestamped
+    # signature changes with the second): both links must open this order
+    links = [answer.pop("tracking_url") for answer in (body, fresh)]
     assert body == fresh
+    for link in links:
+        assert order_for_tracking_token(link.rstrip("/").rsplit("/", 1)[-1]).pk == order.pk
     assert len(body["lines"]) == 3 and body["state"] == ("received" if name == "submit" else "reviewed")
 
 
@@ -113,6 +119,41 @@ def test_a_transition_answer_carries_the_workshop(api_client_for):
     assert body["state"] == "producing"
     assert body["workshop"] == order.workshop_id
     assert body["workshop_name"] == order.workshop.name
+
+
+def test_a_token_request_reads_the_roles_with_the_user(sales_assistant, logistics_supervisor,
+                                                       django_assert_max_num_queries):
+    """One query for the token, its user and the user's roles (no query of its own for the groups); a change
+    of groups counts from the next request."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from orderdesk import tokens
+    from orderdesk.roles import Role
+
+    order = make_order("received", assistant=sales_assistant)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens.token_for(sales_assistant).key}")
+    with CaptureQueriesContext(connection) as ctx:
+        assert call(client, "get", f"/orders/{order.pk}/", expect=200)["id"] == order.pk
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert not any(sql.startswith('SELECT "auth_group"."name"') for sql in sqls), sqls
+    assert sum("auth_group" in sql for sql in sqls) == 1 and "authtoken_token" in sqls[0]
+    # moved to logistics: the received order is out of scope at once (404), the list is empty
+    sales_assistant.groups.set([Group.objects.get(name=Role.LOGISTICS_SUPERVISOR)])
+    call(client, "get", f"/orders/{order.pk}/", expect=404)
+    assert call(client, "get", "/orders/", expect=200)["count"] == 0
+    # a superuser's token holds every role, as roles_of says
+    boss = factories.superuser()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens.token_for(boss).key}")
+    assert call(client, "get", f"/orders/{order.pk}/", expect=200)["id"] == order.pk
+    # an inactive user's token is refused, as DRF's
+    sales_assistant.is_active = False
+    sales_assistant.save()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens.token_for(sales_assistant).key}")
+    call(client, "get", f"/orders/{order.pk}/", expect=401)
 
 
 def test_one_order_ignores_the_list_filters_and_the_list_applies_them(api_client_for, sales_manager):

@@ -115,7 +115,7 @@ def test_production_is_secure_by_default():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == (
         "True True True 31536000 True True ('HTTP_X_FORWARDED_PROTO', 'https') "
-        "django.core.cache.backends.redis.RedisCache"
+        "orderdesk.cache.RedisCache"  # Django's Redis cache, one client per pool
     )
 
 
