@@ -21,6 +21,7 @@ import contextvars
 import datetime
 import json
 import logging
+from functools import cache
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -120,22 +121,36 @@ def save_preferences(*, user, enabled: set[tuple[str, str]]) -> int:
 
 def _choices_and_languages(user_ids, kind: str) -> tuple[dict[tuple[int, str], bool], dict[int, str]]:
     """The users' choices for `kind` ((user id, channel) → enabled) and their chosen languages, in one query
-    (a union of the two tables)."""
-    from django.db.models import BooleanField, CharField, Value
-
-    tag = CharField(max_length=1)
-    choices = NotificationPreference.objects.filter(user__in=user_ids, kind=kind).annotate(
-        tag=Value("c", output_field=tag)).values_list("user_id", "channel", "enabled", "tag")
-    languages = LanguagePreference.objects.filter(user__in=user_ids).annotate(
-        on=Value(True, output_field=BooleanField()), tag=Value("l", output_field=tag)
-    ).values_list("user_id", "language", "on", "tag")
+    (a union of the two tables; a prepared read, orderdesk.prepared)."""
     chosen, spoken = {}, {}
-    for user_id, value, enabled, which in choices.order_by().union(languages.order_by(), all=True):
+    for user_id, value, enabled, which in _preferences_query().fetch(users=list(user_ids), kind=kind):
         if which == "c":
             chosen[(user_id, value)] = enabled
         else:
             spoken[user_id] = value
     return chosen, spoken
+
+
+def _preferences(shape, *, users, kind):
+    from django.db.models import BooleanField, CharField, Value
+
+    tag = CharField(max_length=1)
+    choices = NotificationPreference.objects.filter(user__in=users, kind=kind).annotate(
+        tag=Value("c", output_field=tag)).values_list("user_id", "channel", "enabled", "tag")
+    languages = LanguagePreference.objects.filter(user__in=users).annotate(
+        on=Value(True, output_field=BooleanField()), tag=Value("l", output_field=tag)
+    ).values_list("user_id", "language", "on", "tag")
+    return choices.order_by().union(languages.order_by(), all=True)
+
+
+@cache
+def _preferences_query():
+    from orderdesk.prepared import Many, PreparedQuery
+
+    return PreparedQuery("notification choices and languages", _preferences, params={
+        "users": Many(NotificationPreference._meta.get_field("user")),
+        "kind": NotificationPreference._meta.get_field("kind"),
+    })
 
 
 # --- writing (inside the cause's transaction) --------------------------------------------------------

@@ -124,6 +124,10 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
         _db_options = DATABASES["default"].setdefault("OPTIONS", {})
         _db_options["options"] = f"{_db_options.get('options', '')} {_session}".strip()
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# The hottest reads (a token with its user, one order, its lines) are prepared on the PostgreSQL server once per
+# connection (orderdesk.prepared, issue 14). Turn it off behind a pooler that does not keep session state
+# (PgBouncer in transaction mode).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------

@@ -117,7 +117,9 @@ def delivery_date_feasible(order) -> bool:
 @condition("open_clarification", _("A clarification with the customer is still open."),
            met=_("No clarification with the customer is open."))
 def no_open_clarification(order) -> bool:
-    return not order.clarifications.filter(resolved_at__isnull=True).exists()
+    from orders.selectors import has_open_clarification
+
+    return not has_open_clarification(order.pk)
 
 
 # --- return / approve / cancel / reject_delivery ------------------------------

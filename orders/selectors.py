@@ -10,12 +10,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Q, Sum, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, Sum
 
 from orderdesk import roles
 from orderdesk.errors import NotFound
+from orderdesk.prepared import PreparedQuery
 from orderdesk.roles import Role
-from orders.models import OPEN_APPROVED_STATES, Customer, Order, OrderLine, Product, Signoff, State
+from orders.models import OPEN_APPROVED_STATES, Clarification, Customer, Order, OrderLine, Product, Signoff, State
 
 User = get_user_model()
 
@@ -65,7 +66,7 @@ def lines_prefetch() -> Prefetch:
 def with_lines(order: Order) -> Order:
     """`order` with its lines read (one query), unless they already are."""
     if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
-        prefetch_related_objects([order], lines_prefetch())
+        attach_lines(order, _ORDER_LINES.fetch(order=order.pk))
     return order
 
 
@@ -74,10 +75,11 @@ def order_detail_queryset(user):
 
 
 def get_visible_order(user, order_id) -> Order:
-    try:
-        return order_detail_queryset(user).get(pk=order_id)
-    except (Order.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    """One order in the caller's scope with what its answer shows (customer, assistant, workshop, lines);
+    404 outside it. The same rows as :func:`order_detail_queryset`, read through prepared statements."""
+    order = _one_order(user, order_id, related=("customer", "assistant", "workshop"), lock=False)
+    attach_lines(order, _ORDER_LINES.fetch(order=order.pk))
+    return order
 
 
 def lock_visible_order(user, order_id, *, related: tuple[str, ...] = ()) -> Order:
@@ -86,20 +88,80 @@ def lock_visible_order(user, order_id, *, related: tuple[str, ...] = ()) -> Orde
     complaints) starts here, so scope is decided in one place for writes as :func:`visible_orders` does for
     reads. Call it inside ``transaction.atomic``. ``related``: relations read with it (only the order's row is
     locked)."""
+    return _one_order(user, order_id, related=tuple(related), lock=True)
+
+
+def _scope_shape(user) -> tuple:
+    """What decides the SQL of the caller's scope (:func:`order_scope_q`) besides their id."""
+    return (roles.roles_of(user), bool(user.is_superuser))
+
+
+def _order_by_id(shape, *, pk, user):
+    """The query of :func:`_one_order` for a shape: the scope of a stand-in user with the shape's roles."""
+    (role_names, superuser), related, lock = shape
+    stand_in = User(pk=user, is_superuser=superuser)
+    roles.remember_roles(stand_in, role_names)
+    orders = visible_orders(stand_in).select_related(*related) if related else visible_orders(stand_in)
+    if lock:
+        orders = orders.select_for_update(of=("self",))
+    return orders.filter(pk=pk)
+
+
+# One order by id in the caller's scope, and an order's lines: every answer about one order reads them, so
+# their SQL is compiled once per process (orderdesk.prepared, issue 14).
+_ORDER_BY_ID = PreparedQuery("order in scope by id", _order_by_id,
+                             params={"pk": Order._meta.pk, "user": User._meta.pk}, optional=("user",))
+_ORDER_LINES = PreparedQuery(
+    "an order's lines with their products",
+    lambda shape, *, order: OrderLine.objects.select_related("product").filter(order=order),
+    params={"order": OrderLine._meta.get_field("order")},
+)
+
+
+def _one_order(user, order_id, *, related: tuple[str, ...], lock: bool) -> Order:
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound()
     try:
-        orders = visible_orders(user).select_related(*related) if related else visible_orders(user)
-        return orders.select_for_update(of=("self",)).get(pk=order_id)
-    except (Order.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+        found = _ORDER_BY_ID.fetch((_scope_shape(user), related, lock), pk=order_id, user=user.pk)
+    except (ValueError, TypeError):
+        found = []
+    if not found:
+        raise NotFound()
+    return found[0]
 
 
-def customer_open_exposure(*, customer, exclude_order=None) -> Decimal:
-    """Unpaid invoices plus open orders not yet invoiced (DESIGN §4 credit check).
+_OPEN_CLARIFICATION = PreparedQuery(
+    "an open clarification of an order",
+    lambda shape, *, order: Clarification.objects.filter(order=order, resolved_at__isnull=True).values_list("pk")[:1],
+    params={"order": Clarification._meta.get_field("order")},
+)
+
+
+def has_open_clarification(order_id) -> bool:
+    """Whether a clarification with the customer about the order is still open (submit's condition)."""
+    return bool(_OPEN_CLARIFICATION.fetch(order=order_id))
+
+
+def attach_lines(order: Order, lines: list) -> Order:
+    """Keep `lines` (the order's, with their products) on the order as a prefetch of ``order.lines`` would."""
+    field = OrderLine._meta.get_field("order")
+    for line in lines:
+        field.set_cached_value(line, order)
+    cached = order.lines.all()
+    cached._result_cache, cached._prefetch_done = list(lines), True
+    order._prefetched_objects_cache = {**getattr(order, "_prefetched_objects_cache", {}), "lines": cached}
+    return order
+
+
+def live_open_exposure(*, customer, exclude_order=None) -> Decimal:
+    """Unpaid invoices plus open orders not yet invoiced (DESIGN §4 credit check), added up from the orders.
 
     For every approved, not yet settled order of the customer that is its total
     less what has been paid against it: the unpaid part of its invoices plus the
     part not yet invoiced. (Finance's invoices are read through the order's reverse relation: `orders`
-    imports no department.)
+    imports no department.) The pages and the credit check read the same figure from the database's
+    running sum (:class:`orders.models.CustomerExposure`); this is its definition, kept for the tests and
+    ``manage.py check_exposure``.
     """
     orders = Order.objects.filter(customer=customer, state__in=OPEN_APPROVED_STATES)
     if exclude_order is not None and exclude_order.pk:
@@ -109,52 +171,75 @@ def customer_open_exposure(*, customer, exclude_order=None) -> Decimal:
     return (total - paid).quantize(Decimal("0.01"))
 
 
-def credit_position_of(*, customer_id, exclude_order=None) -> tuple[Decimal, Decimal]:
-    """The customer's credit limit and open exposure (as :func:`customer_open_exposure`) in one query."""
+def _own_exposure(order) -> Decimal:
+    """What `order` itself adds to its customer's exposure (as it stands in the database): open, its total less
+    what was paid on its invoices; else nothing."""
+    if order is None or not order.pk or order.state not in OPEN_APPROVED_STATES:
+        return Decimal("0")  # (approve's credit check: the order is still received, no query)
+    row = (Order.objects.filter(pk=order.pk, state__in=OPEN_APPROVED_STATES)
+           .annotate(paid=Sum("invoices__paid_amount")).values_list("total_amount", "paid").first())
+    return (row[0] - (row[1] or Decimal("0"))) if row else Decimal("0")
+
+
+def customer_open_exposure(*, customer, exclude_order=None) -> Decimal:
+    """The customer's open exposure (:func:`live_open_exposure`'s figure) from its running sum, less what
+    `exclude_order` adds to it."""
+    customer_id = getattr(customer, "pk", customer)
+    return credit_position_of(customer_id=customer_id, exclude_order=exclude_order)[1]
+
+
+def _exposure_sum(customer_ref):
     from django.db.models import DecimalField, Subquery
 
-    money = DecimalField(max_digits=16, decimal_places=2)
-    orders = Order.objects.filter(customer=customer_id, state__in=OPEN_APPROVED_STATES)
-    if exclude_order is not None and exclude_order.pk:
-        orders = orders.exclude(pk=exclude_order.pk)
-    total = orders.order_by().values("customer").annotate(s=Sum("total_amount")).values("s")
-    paid = orders.order_by().values("customer").annotate(s=Sum("invoices__paid_amount")).values("s")
-    row = (
-        Customer.objects.filter(pk=customer_id)
-        .annotate(total=Subquery(total, output_field=money), paid=Subquery(paid, output_field=money))
-        .values_list("credit_limit", "total", "paid")
-        .first()
-    )
-    if row is None:
+    from orders.models import CustomerExposure
+
+    money = DecimalField(max_digits=18, decimal_places=2)
+    rows = CustomerExposure.objects.filter(customer=customer_ref).order_by().values("customer").annotate(
+        s=Sum("amount")).values("s")
+    return Subquery(rows, output_field=money)
+
+
+_CREDIT_POSITION = PreparedQuery(
+    "credit limit and open exposure",
+    lambda shape, *, customer: Customer.objects.filter(pk=customer).annotate(exposure=_exposure_sum(OuterRef("pk")))
+    .values_list("credit_limit", "exposure"),
+    params={"customer": Customer._meta.pk},
+)
+
+
+def credit_position_of(*, customer_id, exclude_order=None) -> tuple[Decimal, Decimal]:
+    """The customer's credit limit and open exposure (:func:`live_open_exposure`'s figure) in one query, read
+    from the running sum the database keeps (:class:`orders.models.CustomerExposure`): a handful of rows
+    however many orders are open. An `exclude_order` that is itself open is taken out (one query more)."""
+    try:
+        rows = _CREDIT_POSITION.fetch(customer=customer_id)
+    except (ValueError, TypeError):
+        rows = []
+    if not rows:
         return Decimal("0"), Decimal("0")
-    limit, total, paid = row
-    return limit, ((total or Decimal("0")) - (paid or Decimal("0"))).quantize(Decimal("0.01"))
+    limit, exposure = rows[0]
+    exposure = (exposure or Decimal("0")) - _own_exposure(exclude_order)
+    return limit, exposure.quantize(Decimal("0.01"))
 
 
 def customers_with_exposure():
-    """Customers annotated with `open_exposure`, aggregated in SQL (no N+1)."""
+    """Customers annotated with `open_exposure` from their running sums, in one query (no N+1)."""
     from django.db.models import DecimalField, F, Value
     from django.db.models.functions import Coalesce
 
-    money = DecimalField(max_digits=16, decimal_places=2)
-    open_total = (
-        Order.objects.filter(customer=OuterRef("pk"), state__in=OPEN_APPROVED_STATES)
-        .values("customer")
-        .annotate(s=Sum("total_amount"))
-        .values("s")
-    )
-    open_paid = (
-        Order.objects.filter(customer=OuterRef("pk"), state__in=OPEN_APPROVED_STATES)
-        .values("customer")
-        .annotate(s=Sum("invoices__paid_amount"))
-        .values("s")
-    )
-    from django.db.models import Subquery
-
+    money = DecimalField(max_digits=18, decimal_places=2)
     return Customer.objects.annotate(
-        open_exposure=Coalesce(Subquery(open_total, output_field=money), Value(Decimal("0")), output_field=money)
-        - Coalesce(Subquery(open_paid, output_field=money), Value(Decimal("0")), output_field=money)
+        open_exposure=Coalesce(_exposure_sum(OuterRef("pk")), Value(Decimal("0")), output_field=money)
     ).order_by(F("name").asc())
+
+
+def exposures_of(customer_ids) -> dict[int, Decimal]:
+    """The open exposure of each of the customers, from their running sums (one query)."""
+    from orders.models import CustomerExposure
+
+    rows = (CustomerExposure.objects.filter(customer_id__in=list(customer_ids)).order_by().values("customer_id")
+            .annotate(s=Sum("amount")).values_list("customer_id", "s"))
+    return {customer_id: (total or Decimal("0")).quantize(Decimal("0.01")) for customer_id, total in rows}
 
 
 def joint_review_status(order) -> dict[str, str | None]:
@@ -174,6 +259,13 @@ def users_directory(role: str | None = None):
     if role:
         qs = qs.filter(groups__name=role)
     return qs
+
+
+def order_total() -> int:
+    """How many orders there are, from the running tallies (:class:`orders.models.OrderStateTally`)."""
+    from orders.models import OrderStateTally
+
+    return OrderStateTally.objects.aggregate(n=Sum("n"))["n"] or 0
 
 
 def state_counts(user, today) -> tuple[dict[str, int], int]:

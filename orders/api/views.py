@@ -128,8 +128,23 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
     def get_serializer_class(self):
         return s.OrderSerializer if self.action == "list" else s.OrderDetailSerializer
 
+    def paginate_queryset(self, queryset):
+        # Every order, unfiltered (a caller who sees them all): the count is the database's running tally of
+        # orders by state (orders.OrderStateTally, exact in every transaction), not a count of the whole table.
+        if (self.action == "list" and selectors.order_scope_q(self.request.user) is None
+                and not any(self.request.query_params.get(name) for name in filters.OrderFilter.base_filters
+                            if name != "ordering")):
+            self.paginator.known_count = selectors.order_total()
+        return super().paginate_queryset(queryset)
+
     def _order(self) -> Order:
         return selectors.get_visible_order(self.request.user, self.kwargs["pk"])
+
+    def get_object(self) -> Order:
+        # the detail's order through the selector's prepared reads (the same scope and rows as get_queryset)
+        order = self._order()
+        self.check_object_permissions(self.request, order)
+        return order
 
     def _render(self, order_id, *, status_code=status.HTTP_200_OK) -> Response:
         order = selectors.get_visible_order(self.request.user, order_id)

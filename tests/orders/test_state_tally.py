@@ -15,7 +15,7 @@ import pytest
 from django.db.models import Count, Sum
 
 from orders import selectors, services, tasks
-from orders.models import Order, OrderStateTally, State
+from orders.models import CustomerExposure, Order, OrderStateTally, State
 from tests.factories import days, make_order, run, today
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,8 @@ def test_compaction_folds_the_rows_and_keeps_the_sums(sales_assistant, sales_man
         order = make_order("received", assistant=sales_assistant, submitted=True)
         run(order, "approve", sales_manager)
     before = _tallied()
-    appended = OrderStateTally.objects.count()
+    # the same run folds the customers' exposure entries (tests/orders/test_customer_exposure.py)
+    appended = OrderStateTally.objects.count() + CustomerExposure.objects.count()
     folded = tasks.compact_state_tallies()  # the beat task, through the service
     assert folded == appended
     assert _tallied() == before == _live()
@@ -66,7 +67,8 @@ def test_compaction_folds_the_rows_and_keeps_the_sums(sales_assistant, sales_man
     rows = list(OrderStateTally.objects.values_list("state", "promised_delivery_date", "n"))
     assert len(rows) == len({(s, d) for s, d, _n in rows}) and all(n for *_k, n in rows)
     assert not any(s == State.RECEIVED for s, _d, _n in rows)
-    assert services.compact_state_tallies() == len(rows)  # a second run folds what the first left
+    # a second run folds what the first left
+    assert services.compact_state_tallies() == len(rows) + CustomerExposure.objects.count()
     assert _tallied() == before
 
 
@@ -133,6 +135,7 @@ def test_the_sqlite_trigger_of_the_quick_start_counts_the_same(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     before, after, folded, rows = json.loads(out.stdout.strip().splitlines()[-1])
     assert before == after == {"scheduled": 1, "reviewed": 1}
-    # inserts a, b, d (3) + a's update (-1/+1) + d's delete (-1); b's update changed neither column
-    assert folded == 6 and rows == 2
+    # inserts a, b, d (3) + a's update (-1/+1) + d's delete (-1); b's update changed neither column; and two
+    # exposure entries (b created open, a opened by its update: orders.CustomerExposure)
+    assert folded == 6 + 2 and rows == 2
     assert Counter(after) == Counter({"scheduled": 1, "reviewed": 1})
