@@ -167,3 +167,29 @@ def test_one_order_ignores_the_list_filters_and_the_list_applies_them(api_client
     assert order.pk in [row["id"] for row in listed["results"]]
     # the list's own checks still answer 400 (a decimal for an id, a yes/no that is neither)
     call(client, "get", "/orders/", {"customer": "1.5"}, expect=400)
+
+
+def test_the_unfiltered_list_of_every_order_is_counted_from_the_tallies(api_client_for, sales_manager,
+                                                                         sales_assistant, sales_assistant2):
+    """A caller who sees every order, without filters: the page's count is the state tallies' sum (no count of the
+    orders table); with a filter, or for a scoped caller, the rows are counted. Both equal the table's count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.models import Order
+
+    for state in ("received", "reviewed", "cancelled"):
+        make_order(state, assistant=sales_assistant)
+    make_order("received", assistant=sales_assistant2)  # another assistant's
+    manager = api_client_for(sales_manager)
+    with CaptureQueriesContext(connection) as ctx:
+        body = call(manager, "get", "/orders/", expect=200)
+    assert body["count"] == Order.objects.count() == 4
+    assert not any('COUNT(*)' in q["sql"] and '"orders_order"' in q["sql"] for q in ctx.captured_queries)
+    # a write that bypasses the services is in the count at once (the trigger keeps the tallies)
+    Order.objects.filter(state="cancelled").delete()
+    assert call(manager, "get", "/orders/?ordering=-number", expect=200)["count"] == 3
+    with CaptureQueriesContext(connection) as ctx:
+        assert call(manager, "get", "/orders/?state=received", expect=200)["count"] == 2
+    assert any('COUNT(*)' in q["sql"] and '"orders_order"' in q["sql"] for q in ctx.captured_queries)
+    assert call(api_client_for(sales_assistant), "get", "/orders/", expect=200)["count"] == 2
