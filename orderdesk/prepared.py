@@ -112,6 +112,12 @@ class PreparedQuery:
     def clear(self) -> None:
         self._compiled = {}
 
+    def __copy__(self):
+        return self  # one compiled cache per read: a serializer field's deep copy shares it
+
+    def __deepcopy__(self, memo):
+        return self
+
     def _compile(self, shape: Hashable, sizes: tuple, alias: str) -> _Compiled:
         connection = connections[alias]
         markers, by_value = {}, {}

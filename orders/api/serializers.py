@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orderdesk.api import ChoiceLabelField, RoleFieldsMixin
+from orderdesk.api import ChoiceLabelField, PreparedPrimaryKeyRelatedField, RoleFieldsMixin
+from orderdesk.prepared import Many, PreparedQuery
 from orderdesk.roles import ROLES
 from orders.models import Channel, Clarification, Customer, Order, OrderLine, Product, PromiseChange, Signoff, State
 from orders.selectors import products
@@ -107,9 +108,14 @@ class LineProductField(serializers.PrimaryKeyRelatedField):
                     value = int(value)
                 if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
                     ids.add(value)
-            known = self.get_queryset().in_bulk(list(ids)) if ids else {}
+            known = {p.pk: p for p in _LINE_PRODUCTS.fetch(ids=sorted(ids))} if ids else {}
             root._line_products = known
         return known
+
+
+# the active products an order's lines name, read in one prepared query (orderdesk.prepared)
+_LINE_PRODUCTS = PreparedQuery("active products by id", lambda shape, *, ids: products().filter(pk__in=ids),
+                               params={"ids": Many(Product._meta.pk)})
 
 
 class OrderLineInputSerializer(serializers.Serializer):
@@ -158,7 +164,7 @@ class OrderDetailSerializer(OrderSerializer):
 class OrderWriteSerializer(serializers.Serializer):
     """The create fields of DESIGN §6; a PATCH sends any of them."""
 
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    customer = PreparedPrimaryKeyRelatedField(queryset=Customer.objects.all(), name="customer by id")
     channel = serializers.ChoiceField(choices=Channel.choices)
     contact_name = serializers.CharField(max_length=100)
     contact_phone = serializers.CharField(max_length=50)

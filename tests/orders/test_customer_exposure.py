@@ -156,3 +156,20 @@ def test_the_sqlite_triggers_of_the_quick_start_keep_the_same_figure(tmp_path):
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     # scheduled A (100.00) + reviewed B (50.50) less 20.25 paid; then B settled: A alone; compaction keeps it
     assert figures == ["130.25", "130.25", "100.00", "100.00", "100.00"]
+
+
+def test_check_exposure_finds_and_repairs_a_difference(sales_manager):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    order = make_order("reviewed")
+    out = StringIO()
+    call_command("check_exposure", stdout=out)
+    assert "no difference" in out.getvalue()
+    CustomerExposure.objects.create(customer_id=order.customer_id, amount=Decimal("5.00"))  # drifted
+    with pytest.raises(SystemExit):
+        call_command("check_exposure", stdout=StringIO(), stderr=StringIO())
+    call_command("check_exposure", "--repair", stdout=out)
+    assert selectors.credit_position_of(customer_id=order.customer_id)[1] == order.total_amount
+    call_command("check_exposure", stdout=out)
