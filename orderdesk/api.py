@@ -26,12 +26,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, fields as drf_fields, permissions, status
 from rest_framework.fields import CharField, Field, SkipField
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.utils.serializer_helpers import BindingDict
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from orderdesk import roles
@@ -404,23 +405,71 @@ class RoleFieldsMixin(FastReadMixin):
         return self.hidden_field_names(getattr(request, "user", None))
 
     def get_fields(self):
+        return dict(self._fields_to_bind())
+
+    @cached_property
+    def fields(self):
+        # DRF's ``Serializer.fields`` (a BindingDict binding each field to this serializer), but the read-only
+        # fields of the plain kinds (:data:`_SHARED_KINDS`) are the prototypes themselves, bound once: copying
+        # and binding ~45 fields per request was half of rendering one order, and these fields read neither
+        # their parent nor the request (to_representation of a value). Everything else — nested serializers,
+        # method fields, writable fields — is copied and bound to this serializer, as DRF does.
+        fields = BindingDict(self)
+        for name, field in self._fields_to_bind():
+            if getattr(field, "_od_shared", False):
+                fields.fields[name] = field  # bound already (to its prototype parent)
+            else:
+                fields[name] = field
+        return fields
+
+    def _fields_to_bind(self):
         hidden = self._hidden_for_context()
         if not self.cache_fields:
-            return self._build_fields(hidden)
+            return list(self._build_fields(hidden).items())
         key = (type(self), hidden)
         prototypes = _FIELD_PROTOTYPES.get(key)
         if prototypes is None:
-            prototypes = _FIELD_PROTOTYPES[key] = self._build_fields(hidden)
+            prototypes = self._build_fields(hidden)
+            if hidden is not None:  # no request (the OpenAPI schema reads each field's parent): nothing shared
+                prototypes = _share_plain_fields(prototypes)
+            _FIELD_PROTOTYPES[key] = prototypes
         # A plain field is copied shallowly (binding sets only its own attributes: name, parent, source); a
         # nested serializer is copied whole, so that its fields and child are its own and see this context.
-        return {name: copy.deepcopy(field) if isinstance(field, BaseSerializer) else copy.copy(field)
-                for name, field in prototypes.items()}
+        return [(name, field if getattr(field, "_od_shared", False)
+                 else copy.deepcopy(field) if isinstance(field, BaseSerializer) else copy.copy(field))
+                for name, field in prototypes.items()]
 
     def _build_fields(self, hidden):
         fields = super().get_fields()
         for name in hidden or ():
             fields.pop(name, None)
         return fields
+
+
+#: Field kinds whose ``to_representation`` reads only the value (never the parent, the root or the request):
+#: read-only ones are shared between serializers (RoleFieldsMixin.fields). Exact types: a subclass may read more.
+_SHARED_KINDS = frozenset({
+    CharField, ChoiceLabelField, drf_fields.DecimalField, drf_fields.DateTimeField, drf_fields.DateField,
+    drf_fields.BooleanField, drf_fields.IntegerField, drf_fields.FloatField, drf_fields.ChoiceField,
+    drf_fields.EmailField, drf_fields.URLField, drf_fields.ReadOnlyField, drf_fields.UUIDField, PrimaryKeyRelatedField,
+})
+
+
+class _PrototypeParent:
+    """What shared prototype fields are bound to: no serializer, no context (they never ask)."""
+
+    parent = None
+    _context: dict = {}
+    partial = False
+
+
+def _share_plain_fields(fields: dict) -> dict:
+    """Bind the read-only fields of the shared kinds once, to a stand-in parent, and mark them shared."""
+    for name, field in fields.items():
+        if type(field) in _SHARED_KINDS and field.read_only and not isinstance(field, BaseSerializer):
+            field.bind(name, _PrototypeParent())
+            field._od_shared = True
+    return fields
 
 
 class RoleFilterSetMixin:

@@ -124,15 +124,31 @@ def test_fast_reads_answer_what_drf_answers(language, monkeypatch):
     assert fast["sales_assistant"][1][1]["workshop_name"] is None
 
 
-def test_the_field_prototypes_are_never_bound(sales_manager):
+def test_the_field_prototypes_are_never_bound_to_a_request(sales_manager, production_supervisor):
+    """A prototype is either unbound (copied for each serializer) or, for a read-only field of a plain kind,
+    shared: bound once to a stand-in parent, never to a serializer of a request (whose context it would keep)."""
+    from rest_framework.serializers import BaseSerializer
+
     order = make_order(State.RECEIVED)
-    _render(s.OrderDetailSerializer, order, sales_manager)
-    _render(s.OrderDetailSerializer, order, sales_manager)
+    for user in (sales_manager, production_supervisor, sales_manager):
+        _render(s.OrderDetailSerializer, order, user)
     prototypes = [fields for (cls, _hidden), fields in api._FIELD_PROTOTYPES.items() if cls is s.OrderDetailSerializer]
-    assert prototypes
+    assert len(prototypes) >= 2  # one per set of hidden fields
+    shared = 0
     for fields in prototypes:
         for field in fields.values():
-            assert getattr(field, "parent", None) is None
+            parent = getattr(field, "parent", None)
+            assert not isinstance(parent, BaseSerializer)
+            if getattr(field, "_od_shared", False):
+                shared += 1
+                assert isinstance(parent, api._PrototypeParent) and field.read_only
+            else:
+                assert parent is None
+    assert shared > 40
+    # the nested lines are copied per serializer: they see the caller's context (hidden prices)
+    production = _render(s.OrderDetailSerializer, order, production_supervisor)
+    assert "unit_price" not in production["lines"][0]
+    assert "unit_price" in _render(s.OrderDetailSerializer, order, sales_manager)["lines"][0]
 
 
 def test_state_label_follows_the_language():
