@@ -146,3 +146,24 @@ class module_data:
             transaction.set_rollback(True)
             self.atomic.__exit__(None, None, None)
         return False
+
+
+def run_on_fresh_sqlite(tmp_path, script: str):
+    """Migrate a new SQLite database (the quick start's) in a process of its own, run `script` there (Python,
+    after ``django.setup()``), and return the JSON its last printed line holds."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SECRET_KEY")}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DEBUG": "true",
+                "CELERY_BROKER_URL": "memory://", "DJANGO_SETTINGS_MODULE": "orderdesk.settings"})
+    env.setdefault("SECRET_KEY", "x" * 60)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", "import django\ndjango.setup()\n" + script], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -6,21 +6,16 @@ check reads it in a fixed number of queries however many orders are open."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from orders import selectors, services
 from orders.models import Customer, CustomerExposure, Order, State
 from tests.factories import Cast, CustomerFactory, invoice_and_pay, make_order, run
+from tests.utils import run_on_fresh_sqlite
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _check_every_customer() -> dict[int, Decimal]:
@@ -119,8 +114,7 @@ def test_the_credit_check_reads_the_kept_figure_in_fixed_queries(sales_manager, 
 
 
 SQLITE_SCRIPT = """
-import json, django
-django.setup()
+import json
 from decimal import Decimal
 from orders import selectors, services
 from orders.models import Customer, Order
@@ -145,15 +139,7 @@ print(json.dumps(figures))
 
 
 def test_the_sqlite_triggers_of_the_quick_start_keep_the_same_figure(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SECRET_KEY")}
-    env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DEBUG": "true",
-                "CELERY_BROKER_URL": "memory://", "DJANGO_SETTINGS_MODULE": "orderdesk.settings"})
-    env.setdefault("SECRET_KEY", "x" * 60)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
-    out = subprocess.run([sys.executable, "-c", SQLITE_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr[-3000:]
-    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    figures =run_on_fresh_sqlite(tmp_path, SQLITE_SCRIPT)
     # scheduled A (100.00) + reviewed B (50.50) less 20.25 paid; then B settled: A alone; compaction keeps it
     assert figures == ["130.25", "130.25", "100.00", "100.00", "100.00"]
 

@@ -4,12 +4,7 @@ dashboard of a caller who sees every order reads them, anyone else counts their 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from django.db.models import Count, Sum
@@ -17,9 +12,9 @@ from django.db.models import Count, Sum
 from orders import selectors, services, tasks
 from orders.models import CustomerExposure, Order, OrderStateTally, State
 from tests.factories import days, make_order, run, today
+from tests.utils import run_on_fresh_sqlite
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _live() -> tuple[dict, int]:
@@ -100,8 +95,7 @@ def test_the_compaction_is_on_the_beat_schedule():
 
 
 SQLITE_SCRIPT = """
-import json, django
-django.setup()
+import json
 from collections import Counter
 from django.db.models import Sum
 from orders import services
@@ -125,15 +119,7 @@ print(json.dumps([before, tallied(), folded, OrderStateTally.objects.count()]))
 
 
 def test_the_sqlite_trigger_of_the_quick_start_counts_the_same(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SECRET_KEY")}
-    env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DEBUG": "true",
-                "CELERY_BROKER_URL": "memory://", "DJANGO_SETTINGS_MODULE": "orderdesk.settings"})
-    env.setdefault("SECRET_KEY", "x" * 60)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
-    out = subprocess.run([sys.executable, "-c", SQLITE_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr[-3000:]
-    before, after, folded, rows = json.loads(out.stdout.strip().splitlines()[-1])
+    before, after, folded, rows = run_on_fresh_sqlite(tmp_path, SQLITE_SCRIPT)
     assert before == after == {"scheduled": 1, "reviewed": 1}
     # inserts a, b, d (3) + a's update (-1/+1) + d's delete (-1); b's update changed neither column; and two
     # exposure entries (b created open, a opened by its update: orders.CustomerExposure)
