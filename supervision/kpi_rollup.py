@@ -13,14 +13,16 @@ Three tables (:mod:`supervision.models`):
 - :class:`~supervision.models.KpiDay` — the sums of the facts per (assistant, local day).
 
 :func:`fold` deletes the marks and reads them back in one statement (``DELETE … RETURNING``): a mark a concurrent
-writer commits later stays for the next fold, and two folds never take the same mark. On PostgreSQL it then takes
-a transaction-level advisory lock, so two folds never work on one order at once: the second waits for the first
-to commit and reads the first one's facts as the old ones (SQLite allows one writer at a time anyway). For the
-marked orders it computes the facts again from the orders table (the same definitions as the live cohorts, local
-days of ``settings.TIME_ZONE``), deletes the old facts reading them back, writes the new ones and adds
-``new − old`` to the days — in a fixed number of statements whatever the number of orders (up to
-:data:`CHUNK` orders a round). A fact is always at least as new as the marks folded into it, and any later write
-has a mark still waiting, so a read that folds first is exact.
+writer commits later stays for the next fold, and two folds never take the same mark. Two folds never work at
+once either: a second fold's ``DELETE`` meets the marks the first one deleted and waits for its commit, and on
+PostgreSQL each fold then takes a transaction-level advisory lock (the same one :func:`rebuild` and the compaction
+take; always after the marks, never before, so no two of them wait for each other). Whatever follows reads what
+the previous fold committed: its facts are the old ones (SQLite has one writer at a time anyway). For the marked
+orders it computes the facts again from the orders table (the same definitions as the live cohorts, local days of
+``settings.TIME_ZONE``), deletes the old facts reading them back, writes the new ones and adds ``new − old`` to
+the days — in a fixed number of statements whatever the number of orders (up to :data:`CHUNK` orders a round).
+A fact is always at least as new as the marks folded into it, and any later write has a mark still waiting, so a
+read that folds first is exact.
 
 :func:`rebuild` recomputes everything from the orders (``manage.py kpi_rollup --rebuild``; after ``migrate``
 when the time zone the rollup was built in is not ``settings.TIME_ZONE``, see :func:`check_zone`).
@@ -224,8 +226,8 @@ def rebuild() -> int:
     """Recompute every fact and day from the orders (and record the time zone they are in); returns the orders
     that count. Marks written meanwhile by concurrent writes stay for the next fold."""
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {MARKS}")  # noqa: S608 (our tables) — the marks first, then the lock, as a fold
         _lock(cursor)
-        cursor.execute(f"DELETE FROM {MARKS}")  # noqa: S608 (our tables)
         cursor.execute(f"DELETE FROM {FACTS}")  # noqa: S608
         cursor.execute(f"DELETE FROM {DAYS}")  # noqa: S608
         _fold_orders(cursor, list(Order.objects.order_by("pk").values_list("pk", flat=True)))
