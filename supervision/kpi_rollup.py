@@ -163,9 +163,8 @@ def _write(cursor, facts: list, deltas: list) -> None:
 
 
 def _fold_orders(cursor, order_ids: list) -> None:
-    """Recompute these orders' facts and move the days by ``new − old``. Hold the fold lock."""
-    deltas: dict = defaultdict(lambda: [0] * len(DAY_COUNTS))
-    new_facts = []
+    """Recompute these orders' facts and move the days by ``new − old``, :data:`CHUNK` orders a round (three
+    statements each). Hold the fold lock."""
     for i in range(0, len(order_ids), CHUNK):
         chunk = order_ids[i:i + CHUNK]
         facts = facts_of(chunk)
@@ -174,15 +173,15 @@ def _fold_orders(cursor, order_ids: list) -> None:
         old = cursor.fetchall()
         if connection.vendor == "sqlite":  # SQLite hands back dates and booleans as stored
             old = [_parse_fact(row) for row in old]
+        deltas: dict = defaultdict(lambda: [0] * len(DAY_COUNTS))
         for sign, rows in ((-1, old), (1, facts)):
             for fact in rows:
                 for key, counts in contributions(fact):
                     total = deltas[key]
                     for j, n in enumerate(counts):
                         total[j] += sign * n
-        new_facts += facts
-    changed = [(key, tuple(counts)) for key, counts in sorted(deltas.items()) if tuple(counts) != _ZERO]
-    _write(cursor, new_facts, changed)
+        changed = [(key, tuple(counts)) for key, counts in sorted(deltas.items()) if tuple(counts) != _ZERO]
+        _write(cursor, facts, changed)
 
 
 def _parse_fact(row) -> tuple:
