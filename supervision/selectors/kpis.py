@@ -24,6 +24,15 @@ seldom has much to fold. How and why it is safe with concurrent writers and read
 ``kpis(live=True)`` computes the cohorts from the orders as before — the oracle of the tests and of
 ``manage.py kpi_rollup --verify``.
 
+Why not the alternatives: a materialised view or a periodic rebuild would be stale until refreshed (tests and
+managers read KPIs right after acting); counters incremented by the services would miss any write that bypasses
+them (bulk updates, the admin, imports, raw SQL) and cannot subtract what an order counted for before; a trigger
+that updates the day rows directly would make concurrent transitions queue on one row per assistant and day.
+Marks are only appended (writers never wait), and the fold reads each marked order whole, so its answer is a
+function of the order's rows, the same one the live query computes. Measured in process, a year over 100,000
+orders: 205 ms and 12 queries → 19 ms and 11 queries plus the transaction around the fold (a bare DRF list of 50:
+11 ms); a read right after one write folds it in four more statements (~25 ms).
+
 KPI definitions (the KPI page prints the same text, see :data:`KPI_DEFINITIONS`):
 
 - **accuracy_rate** = accurate / decided. The cohort is the orders whose FIRST
