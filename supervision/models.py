@@ -107,3 +107,77 @@ class LossIncident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.amount} {self.status}"
+
+
+# --- the KPI rollup (issue 14): see supervision.kpi_rollup -----------------------------------------------------------
+# Bookkeeping tables, not records anyone edits: their names are not translated (no admin, no page shows them).
+class KpiOrderMark(models.Model):
+    """An order whose KPI contribution may have changed: appended by database triggers (migration
+    ``supervision/0003``) on every write to the orders, the state log, the field history and the check items
+    that can change what the order counts for; deleted (``DELETE … RETURNING``) when folded into the rollup."""
+
+    order_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"order {self.order_id}"
+
+
+class KpiOrderFact(models.Model):
+    """What one order counts for in the KPI cohorts as of the last fold (:func:`supervision.kpi_rollup.fold`):
+    the row the fold subtracts from :class:`KpiDay` before it adds the order's new one. Local days
+    (``settings.TIME_ZONE``). No foreign key: a deleted order's fact must outlive it until it is folded."""
+
+    order_id = models.BigIntegerField(primary_key=True)
+    assistant_id = models.BigIntegerField()
+    # accuracy: the local day of the first submission (None: never submitted)
+    submitted_on = models.DateField(null=True)
+    decided = models.BooleanField(default=False)
+    accurate = models.BooleanField(default=False)
+    returned = models.BooleanField(default=False)
+    corrected = models.BooleanField(default=False)
+    # delivery: the promised date of an order not cancelled (None: no promise, or cancelled)
+    promised_on = models.DateField(null=True)
+    accepted = models.BooleanField(default=False)
+    on_time = models.BooleanField(default=False)
+    on_time_in_full = models.BooleanField(default=False)
+    # review turnaround: the local day of the approval of a submitted order, and how long it waited (µs)
+    approved_on = models.DateField(null=True)
+    turnaround_us = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"order {self.order_id}"
+
+
+class KpiDay(models.Model):
+    """The KPI cohorts' counts per assistant and local day: the sums of :class:`KpiOrderFact` (accuracy counts
+    on the day of first submission, delivery counts on the promised day, turnaround on the day of approval)."""
+
+    assistant_id = models.BigIntegerField()
+    day = models.DateField()
+    submitted = models.IntegerField(default=0)
+    decided = models.IntegerField(default=0)
+    accurate = models.IntegerField(default=0)
+    returned = models.IntegerField(default=0)
+    corrected = models.IntegerField(default=0)
+    promised = models.IntegerField(default=0)  # not cancelled, promised on this day
+    accepted = models.IntegerField(default=0)  # … and accepted
+    on_time = models.IntegerField(default=0)
+    on_time_in_full = models.IntegerField(default=0)
+    approved = models.IntegerField(default=0)
+    turnaround_us = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "assistant_id"], name="kpi_day_once")]
+
+    def __str__(self) -> str:
+        return f"{self.assistant_id} {self.day}"
+
+
+class KpiRollupZone(models.Model):
+    """The time zone whose local days the facts and the rollup hold (one row). When ``settings.TIME_ZONE``
+    differs (checked after every ``migrate``), every order is marked and the next fold moves it to the new days."""
+
+    name = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.name
