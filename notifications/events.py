@@ -25,7 +25,7 @@ from django.db import transaction
 
 from notifications import messages
 from notifications.models import Notification
-from notifications.services import notify, notify_customer, restricted
+from notifications.services import notify, notify_customer, recipients, restricted
 from orderdesk import roles
 from orderdesk.roles import FieldClass, Role
 
@@ -55,16 +55,15 @@ def _order(order_id):
 
 # --- transitions ----------------------------------------------------------------------------------
 def _recipients_for(order, notices) -> list[tuple[str, list]]:
-    """(kind, users) pairs for a transition, from the notices ``orders.lifecycle`` declares for it."""
+    """(kind, users) pairs for a transition, from the notices ``orders.lifecycle`` declares for it: each notice's
+    people with their choices for its kind and their language, in one query (:func:`services.recipients`)."""
     pairs = []
     for notice in notices:
         if notice.when is not None and not notice.when(order):
             continue
-        users = [order.assistant] if roles.OWNER in notice.audience else []
+        owner = order.assistant if roles.OWNER in notice.audience else None
         roles_named = [r for r in notice.audience if r != roles.OWNER]
-        if roles_named:
-            users += users_with_role(*roles_named)
-        pairs.append((notice.kind, users))
+        pairs.append((notice.kind, recipients(kind=str(notice.kind), roles=roles_named, owner=owner)))
     return pairs
 
 

@@ -131,6 +131,49 @@ def _choices_and_languages(user_ids, kind: str) -> tuple[dict[tuple[int, str], b
     return chosen, spoken
 
 
+def recipients(*, kind: str, roles=(), owner=None) -> list:
+    """The active holders of any of `roles`, and `owner` (a user, when given and active), each with their choices
+    for `kind` and their language read in the same prepared query (kept on the user for :func:`notify_many`,
+    which then asks nothing more): the recipients of one notice of a transition in one round trip."""
+    shape = (tuple(sorted(set(roles))), owner is not None)
+    users = _recipients_query().fetch(shape, kind=kind, owner=owner.pk if owner is not None else 0)
+    for user in users:
+        user._notice_choices = (kind, {Channel.IN_APP: user.choice_in_app, Channel.EMAIL: user.choice_email},
+                                user.chosen_language)
+    return users
+
+
+def _recipients(shape, *, kind, owner):
+    from django.contrib.auth import get_user_model
+    from django.db.models import OuterRef, Subquery
+
+    role_names, with_owner = shape
+    User = get_user_model()
+    who = Q(pk__in=User.groups.through.objects.filter(group__name__in=role_names).values("user_id"))
+    if with_owner:
+        who |= Q(pk=owner)
+
+    def choice(channel):
+        return Subquery(NotificationPreference.objects.filter(user=OuterRef("pk"), kind=kind, channel=channel)
+                        .values("enabled")[:1])
+
+    return User.objects.filter(who, is_active=True).annotate(
+        choice_in_app=choice(Channel.IN_APP), choice_email=choice(Channel.EMAIL),
+        chosen_language=Subquery(LanguagePreference.objects.filter(user=OuterRef("pk")).values("language")[:1]),
+    ).order_by("pk")
+
+
+@cache
+def _recipients_query():
+    from django.contrib.auth import get_user_model
+
+    from orderdesk.prepared import PreparedQuery
+
+    return PreparedQuery("notice recipients with their choices", _recipients, params={
+        "kind": NotificationPreference._meta.get_field("kind"), "owner": get_user_model()._meta.pk,
+    }, optional=("owner",))
+
+
 def _preferences(shape, *, users, kind):
     from django.db.models import BooleanField, CharField, Value
 
@@ -326,8 +369,14 @@ def notify_many(*, kind: str, items: list[dict], fresh: bool = False) -> int:
         prepared.append((order, recipients, item["dedupe"], message_id, base))
     if not prepared:
         return 0
-    everyone = {u.pk for _order, recipients, *_rest in prepared for u in recipients}
-    choices, languages = _choices_and_languages(list(everyone), kind)
+    everyone = {u.pk: u for _order, recipients, *_rest in prepared for u in recipients}
+    known = [u for u in everyone.values() if getattr(u, "_notice_choices", (None,))[0] == kind]
+    if len(known) == len(everyone):  # read with the recipients (:func:`recipients`): nothing more to ask
+        choices = {(u.pk, channel): enabled for u in known for channel, enabled in u._notice_choices[1].items()
+                   if enabled is not None}
+        languages = {u.pk: u._notice_choices[2] for u in known if u._notice_choices[2]}
+    else:
+        choices, languages = _choices_and_languages(list(everyone), kind)
 
     def wants(user, channel):
         return choices.get((user.pk, channel), default_enabled(kind, channel))
