@@ -4,6 +4,7 @@ project package, which imports no app)."""
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.utils.translation import gettext as _
 
@@ -32,3 +33,25 @@ def parse_date(value) -> datetime.date | None:
         return datetime.date.fromisoformat((value or "").strip())
     except ValueError:
         return None
+
+
+def id_url(viewname: str, pk) -> str:
+    """``reverse(viewname, args=[pk])`` for a view whose URL takes one integer, reversed once per URLconf and
+    script prefix and filled in per call (a page lists many orders: the same answer, without a reverse per row)."""
+    from django.urls import get_script_prefix, get_urlconf, reverse
+
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        return reverse(viewname, args=[pk])
+    head, tail = _id_url_parts(viewname, get_script_prefix(), get_urlconf())
+    return f"{head}{pk}{tail}"
+
+
+_MARKER = 918273645
+
+
+@functools.lru_cache(maxsize=64)
+def _id_url_parts(viewname: str, script_prefix: str, urlconf) -> tuple[str, str]:
+    from django.urls import reverse
+
+    head, _marker, tail = reverse(viewname, args=[_MARKER], urlconf=urlconf).rpartition(str(_MARKER))
+    return head, tail

@@ -25,6 +25,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from orderdesk import roles
+from orderdesk.choices import ChoiceLabelsMixin
+from orderdesk.pages import id_url
 from orders import conditions as c, lifecycle
 
 ZERO = Decimal("0.00")
@@ -173,7 +175,7 @@ def _tracking_url_parts(site_url: str, script_prefix: str) -> tuple[str, str]:
     return site_url.rstrip("/") + head, tail
 
 
-class Order(ConcurrentTransitionMixin, models.Model):
+class Order(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -255,7 +257,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         return self.number
 
     def get_absolute_url(self) -> str:
-        return reverse("orders:detail", args=[self.pk])
+        return id_url("orders:detail", self.pk)
 
     # --- derived facts -----------------------------------------------------
     @property
