@@ -672,8 +672,12 @@ def revise_promise(*, user, order_id, promised_delivery_date, reason: str):
 def compact_state_tallies() -> int:
     """Fold the rows of :class:`orders.models.OrderStateTally` into one per (state, promised date), dropping the
     ones that sum to zero; returns how many rows were folded. The rows are deleted and read back in one statement
-    (``DELETE … RETURNING``): a row a concurrent write appends after it is left for the next run, never lost."""
+    (``DELETE … RETURNING``): a row a concurrent write appends after it is left for the next run, never lost.
+    The customers' tallies (:class:`orders.models.CustomerStateTally`) are folded with them
+    (:func:`compact_customer_tallies`)."""
     from collections import Counter
+
+    compact_customer_tallies()
 
     table = OrderStateTally._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
@@ -685,4 +689,23 @@ def compact_state_tallies() -> int:
         OrderStateTally.objects.bulk_create(
             [OrderStateTally(state=state, promised_delivery_date=promised, n=n)
              for (state, promised), n in sums.items() if n], batch_size=1000)
+    return len(rows)
+
+
+def compact_customer_tallies() -> int:
+    """Fold the rows of :class:`orders.models.CustomerStateTally` into one per (customer, state), as
+    :func:`compact_state_tallies` does; returns how many rows were folded."""
+    from orders.models import CustomerStateTally
+
+    table = CustomerStateTally._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} RETURNING customer_id, state, n, amount")  # noqa: S608 (our table)
+        rows = cursor.fetchall()
+        sums: dict = {}
+        for customer_id, state, n, amount in rows:
+            count, total = sums.get((customer_id, state), (0, Decimal("0")))
+            sums[(customer_id, state)] = (count + n, total + Decimal(str(amount)))
+        CustomerStateTally.objects.bulk_create(
+            [CustomerStateTally(customer_id=customer_id, state=state, n=n, amount=amount)
+             for (customer_id, state), (n, amount) in sums.items() if n or amount], batch_size=1000)
     return len(rows)

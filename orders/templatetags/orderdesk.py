@@ -1,9 +1,12 @@
 """Small template helpers of the pages."""
 
+import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.template.defaultfilters import floatformat
+from django.template.defaultfilters import date as date_filter, floatformat
+from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
 
 from orderdesk import roles
 from orderdesk.roles import Role
@@ -39,7 +42,27 @@ def money(value) -> str:
     """An amount as every page shows it: two decimals, grouped in thousands (1,500,000.00), per locale."""
     if value is None or value == "":
         return "—"
+    if isinstance(value, Decimal) and value and value.is_finite() and value.as_tuple().exponent == -2:
+        # an amount as the database holds it (two places): what floatformat gives it, without its rounding steps
+        return mark_safe(number_format(str(value), 2, use_l10n=True, force_grouping=True))  # noqa: S308 (digits)
     return floatformat(value, "2g")
+
+
+@register.filter(expects_localtime=True)
+def ymd(value) -> str:
+    """``|date:"Y-m-d"`` (2026-05-17), a date written the one way every page writes it, without Django's format
+    machinery (a list writes one per row)."""
+    if isinstance(value, datetime.date):
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+    return date_filter(value, "Y-m-d")
+
+
+@register.filter(expects_localtime=True)
+def ymd_hm(value) -> str:
+    """``|date:"Y-m-d H:i"`` (2026-05-17 09:05) for a moment, in the active time zone, as :func:`ymd`."""
+    if isinstance(value, datetime.datetime):
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
+    return date_filter(value, "Y-m-d H:i")
 
 
 @register.filter

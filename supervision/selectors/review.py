@@ -28,14 +28,16 @@ def _latest_signoff(department: str):
 
 
 def exposures_of(customer_ids) -> dict:
-    """Open exposure (DESIGN §4) of the given customers, two grouped queries whatever their number of orders."""
+    """Open exposure (DESIGN §4) of the given customers, two grouped queries whatever their number of orders: the
+    open orders' totals from the customers' tallies (:class:`orders.models.CustomerStateTally`, a few rows per
+    customer, not every order), less what was paid on their invoices."""
     from finance.models import Invoice
-    from orders.models import OPEN_APPROVED_STATES
+    from orders.models import OPEN_APPROVED_STATES, CustomerStateTally
 
     ids = list(customer_ids)
     totals = dict(
-        Order.objects.filter(customer_id__in=ids, state__in=OPEN_APPROVED_STATES).order_by()
-        .values_list("customer").annotate(s=Sum("total_amount"))
+        CustomerStateTally.objects.filter(customer_id__in=ids, state__in=OPEN_APPROVED_STATES).order_by()
+        .values_list("customer_id").annotate(s=Sum("amount"))
     )
     paid = dict(
         Invoice.objects.filter(order__customer_id__in=ids, order__state__in=OPEN_APPROVED_STATES).order_by()
@@ -44,11 +46,21 @@ def exposures_of(customer_ids) -> dict:
     return {pk: (totals.get(pk) or Decimal("0")) - (paid.get(pk) or Decimal("0")) for pk in ids}
 
 
+#: what a queue row reads of an order (shown, or weighed by :func:`review_needs`): only these columns are read
+REVIEW_ROW_FIELDS = (
+    "number", "state", "submitted_at", "requested_delivery_date", "total_amount", "special_terms", "created_by",
+    "customer__name", "customer__credit_limit",
+    "assistant__username", "assistant__first_name", "assistant__last_name",
+    "workshop__code", "workshop__name", "workshop__capacity", "workshop__is_active",
+)
+
+
 def review_queue_queryset():
     """Submitted orders waiting for the manager, oldest first, with the joint-review decisions of the round."""
     return (
         Order.objects.filter(state=State.RECEIVED, submitted_at__isnull=False)
-        .select_related("customer", "assistant", "created_by", "workshop")
+        .select_related("customer", "assistant", "workshop")
+        .only(*REVIEW_ROW_FIELDS)
         .annotate(
             finance_decision=_latest_signoff(Signoff.Department.FINANCE),
             production_decision=_latest_signoff(Signoff.Department.PRODUCTION),

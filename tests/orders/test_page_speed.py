@@ -91,3 +91,52 @@ def test_dashboard_lists_show_what_they_showed(client, sales_manager):
 def _label(state, language):
     with translation.override(language):
         return str(State(state).label)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_money_is_floatformat_2g(language):
+    """``money`` writes an amount as ``floatformat:"2g"`` does, the quick way for the database's two places."""
+    import random
+    from decimal import Decimal
+
+    from django.template.defaultfilters import floatformat
+
+    from orders.templatetags.orderdesk import money
+
+    rng = random.Random(14)
+    values = [Decimal("0.00"), Decimal("-0.00"), Decimal("0.01"), Decimal("-0.01"), Decimal("999.99"),
+              Decimal("1000.00"), Decimal("-1000.00"), Decimal("1500000.00"), Decimal("123456789012.35"),
+              Decimal("1.5"), Decimal("2"), Decimal("2.345"), Decimal("2.355"), 1500000, 12.5, "1234.5"]
+    values += [Decimal(rng.randrange(-10**12, 10**12)).scaleb(-2) for _ in range(300)]
+    with translation.override(language):
+        for value in values:
+            assert str(money(value)) == floatformat(value, "2g"), value
+        assert money(None) == money("") == "—"
+        assert money(Decimal("1500000.00")) == "1,500,000.00"  # grouped in thousands in both languages
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "UTC"])
+def test_ymd_filters_are_the_date_filter(settings, tz):
+    """``ymd`` and ``ymd_hm`` write what ``date:"Y-m-d"`` and ``date:"Y-m-d H:i"`` write, in the active time zone."""
+    import datetime
+
+    from django.template import engines
+    from django.utils import timezone
+
+    settings.TIME_ZONE = tz
+    engine = engines["django"]
+    fast = engine.from_string('{% load orderdesk %}{{ v|ymd }}|{{ v|ymd_hm }}|{{ v|ymd|default:"—" }}')
+    slow = engine.from_string('{{ v|date:"Y-m-d" }}|{{ v|date:"Y-m-d H:i" }}|{{ v|date:"Y-m-d"|default:"—" }}')
+    utc = datetime.UTC
+    moments = [datetime.datetime(2026, 5, 17, 16, 5, tzinfo=utc),  # the next day in Shanghai
+               datetime.datetime(2026, 1, 2, 3, 4, 59, tzinfo=utc), datetime.datetime(999, 12, 31, 23, 59),
+               timezone.now()]
+    with timezone.override(tz):
+        for value in moments:
+            assert fast.render({"v": value}) == slow.render({"v": value}), value
+        for value in (datetime.date(2026, 5, 7), datetime.date(5, 1, 1), None, ""):
+            day = engine.from_string('{% load orderdesk %}{{ v|ymd }}|{{ v|ymd|default:"—" }}')
+            assert day.render({"v": value}) == engine.from_string(
+                '{{ v|date:"Y-m-d" }}|{{ v|date:"Y-m-d"|default:"—" }}').render({"v": value}), value
+    assert fast.render({"v": moments[0]}).startswith("2026-05-18|2026-05-18 00:05" if tz == "Asia/Shanghai"
+                                                     else "2026-05-17|2026-05-17 16:05")
