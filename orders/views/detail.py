@@ -297,8 +297,9 @@ def _department_failure(request, order, key, forms, detail, *, problems=(), stat
     return render(request, "orders/order_detail.html", context, status=status)
 
 
-#: what the order page shows beside the order's own row (its people and terms), read with it in one query
-PAGE_RELATED = ("created_by", "approved_by", "payment_terms")
+#: the people the order page names beside the order's own row, read with it in one query (its payment terms,
+#: rarer, are read when it has any: a join costs its planning on every page)
+PAGE_RELATED = ("created_by", "approved_by")
 
 
 def get_order(user, pk) -> Order:

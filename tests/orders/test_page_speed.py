@@ -140,3 +140,47 @@ def test_ymd_filters_are_the_date_filter(settings, tz):
                 '{{ v|date:"Y-m-d" }}|{{ v|date:"Y-m-d"|default:"—" }}').render({"v": value}), value
     assert fast.render({"v": moments[0]}).startswith("2026-05-18|2026-05-18 00:05" if tz == "Asia/Shanghai"
                                                      else "2026-05-17|2026-05-17 16:05")
+
+
+def _menu(html: str) -> list[tuple[str, str, bool]]:
+    import re
+
+    nav = re.search(r'<nav class="mainnav"[^>]*>(.*?)</nav>', html, re.S).group(1)
+    return [(href, label, bool(current)) for href, current, label in
+            re.findall(r'<a href="([^"]*)"( aria-current="page")?>([^<]*)</a>', nav)]
+
+
+MENUS = {  # what each role's menu offers, in its order (the pages' menu before it was built from a table)
+    "sales_assistant": ["/", "/orders/", "/orders/new/", "/finance/", "/supervision/kpis/"],
+    "sales_manager": ["/", "/orders/", "/orders/new/", "/supervision/review/", "/supervision/team/", "/logistics/",
+                      "/finance/", "/supervision/kpis/", "/supervision/complaints/", "/supervision/audit/",
+                      "/supervision/violations/", "/supervision/losses/", "/supervision/checks/"],
+    "production_supervisor": ["/", "/orders/", "/production/", "/production/my/", "/supervision/signoffs/"],
+    "production_worker": ["/", "/orders/", "/production/my/"],
+    "logistics_specialist": ["/", "/orders/", "/logistics/"],
+    "finance_manager": ["/", "/orders/", "/supervision/signoffs/", "/finance/", "/supervision/losses/"],
+    "auditor": ["/", "/orders/", "/supervision/review/", "/supervision/team/", "/production/", "/logistics/",
+                "/finance/", "/supervision/kpis/", "/supervision/complaints/", "/supervision/audit/",
+                "/supervision/violations/", "/supervision/losses/", "/supervision/checks/"],
+}
+
+
+@pytest.mark.parametrize("role", sorted(MENUS))
+def test_the_menu_offers_what_the_role_may_open_and_marks_the_page(client, role):
+    user = factories.user_with_role(role)
+    client.force_login(user)
+    for language, orders_label in (("en", "Orders"), ("zh-hans", "订单")):
+        menu = _menu(client.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode())
+        assert [href for href, _label, _current in menu] == MENUS[role]
+        assert [current for *_x, current in menu] == [True] + [False] * (len(menu) - 1)  # the dashboard is shown
+        assert menu[1][1] == orders_label
+        orders_page = _menu(client.get("/orders/", HTTP_ACCEPT_LANGUAGE=language).content.decode())
+        assert [href for href, _label, current in orders_page if current] == ["/orders/"]
+    # staff see the admin last; nobody else does
+    user.is_staff = True
+    user.save()
+    assert _menu(client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())[-1][:2] == ("/admin/", "后台管理")
+
+
+def test_the_menu_is_not_shown_to_anonymous_visitors(client):
+    assert 'class="mainnav"' not in client.get("/accounts/login/").content.decode()
