@@ -8,7 +8,7 @@ from django.template.defaultfilters import date as date_filter, floatformat
 from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
 
-from orderdesk import roles
+from orderdesk import pages, roles
 from orderdesk.roles import Role
 
 register = template.Library()
@@ -85,3 +85,10 @@ def colon() -> str:
     from django.utils.translation import pgettext
 
     return pgettext("label separator", ": ")
+
+
+@register.filter
+def id_url(pk, viewname: str) -> str:
+    """``{{ order.pk|id_url:"supervision:review_detail" }}``: ``{% url viewname pk %}`` for a view taking one id,
+    without a reverse per row (:func:`orderdesk.pages.id_url`)."""
+    return pages.id_url(viewname, pk)

@@ -61,6 +61,10 @@ def test_id_url_is_reverse():
     finally:
         set_script_prefix("/")
     assert id_url("orders:detail", 5) == "/orders/5/"
+    from django.template import engines
+
+    link = engines["django"].from_string('{% load orderdesk %}{{ pk|id_url:"supervision:review_detail" }}')
+    assert link.render({"pk": 12}) == reverse("supervision:review_detail", args=[12])
 
 
 def test_dashboard_lists_show_what_they_showed(client, sales_manager):
