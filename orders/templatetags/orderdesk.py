@@ -6,7 +6,9 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.template.defaultfilters import date as date_filter, floatformat
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from orderdesk import pages, roles
 from orderdesk.roles import Role
@@ -92,3 +94,25 @@ def id_url(pk, viewname: str) -> str:
     """``{{ order.pk|id_url:"supervision:review_detail" }}``: ``{% url viewname pk %}`` for a view taking one id,
     without a reverse per row (:func:`orderdesk.pages.id_url`)."""
     return pages.id_url(viewname, pk)
+
+
+@register.simple_tag
+def field_row(field, wide=False):
+    """``{% field_row form.name %}`` (``wide=True``: across the form's grid): one form field as every form on the
+    pages shows it — its label (a mark when required; a checkbox inside its label), the widget, the help text and
+    the errors. Written here rather than as an included template: a page with a dozen forms spent a tenth of its time
+    including one per field."""
+    if not hasattr(field, "field"):  # a field the form does not have (for this role): nothing to show
+        return ""
+    errors = field.errors
+    checkbox = getattr(field.field.widget, "input_type", None) == "checkbox"
+    classes = "field" + (" has-error" if errors else "") + (" checkbox" if checkbox else "") + (" wide" if wide else "")
+    if checkbox:
+        body = format_html('<label for="{}">{} <span>{}</span></label>', field.id_for_label, field, field.label)
+    else:
+        mark = format_html(' <span class="required-mark" title="{}">*</span>', gettext("required")) \
+            if field.field.required else ""
+        body = format_html('<label for="{}">{}{}</label>\n  {}', field.id_for_label, field.label, mark, field)
+    help_text = format_html('\n  <div class="help">{}</div>', field.help_text) if field.help_text else ""
+    return format_html('<div class="{}">\n  {}{}{}\n</div>', classes, body, help_text,
+                       format_html("\n  {}", errors) if errors else "")

@@ -188,3 +188,88 @@ def test_the_menu_offers_what_the_role_may_open_and_marks_the_page(client, role)
 
 def test_the_menu_is_not_shown_to_anonymous_visitors(client):
     assert 'class="mainnav"' not in client.get("/accounts/login/").content.decode()
+
+
+# The field row as the pages wrote it with an included template, before `field_row` (the oracle of the tag).
+FIELD_TEMPLATE = """{% load i18n %}<div class="field{% if field.errors %} has-error{% endif %}{% if field.field.widget.input_type == 'checkbox' %} checkbox{% endif %}{% if wide %} wide{% endif %}">
+  {% if field.field.widget.input_type == "checkbox" %}
+  <label for="{{ field.id_for_label }}">{{ field }} <span>{{ field.label }}</span></label>
+  {% else %}
+  <label for="{{ field.id_for_label }}">{{ field.label }}{% if field.field.required %} <span class="required-mark" title="{% translate 'required' %}">*</span>{% endif %}</label>
+  {{ field }}
+  {% endif %}
+  {% if field.help_text %}<div class="help">{{ field.help_text }}</div>{% endif %}
+  {{ field.errors }}
+</div>"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_field_row_writes_what_the_field_template_wrote(language):
+    """Every kind of field (text, choice, checkbox, date, file, help text, required or not, with errors, wide) comes
+    out as the template wrote it, up to blank space."""
+    import re
+
+    from django import forms
+    from django.template import engines
+
+    class Sample(forms.Form):
+        name = forms.CharField(label="Name <b>", help_text="Help & more", max_length=5)
+        kind = forms.ChoiceField(choices=[("a", "A's"), ("b", "B")])
+        agree = forms.BooleanField(label="I agree", required=False)
+        day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+        note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+        scan = forms.FileField(required=False)
+
+    engine = engines["django"]
+    old = engine.from_string(FIELD_TEMPLATE)
+    new = engine.from_string("{% load orderdesk %}{% field_row field %}")
+    wide = engine.from_string("{% load orderdesk %}{% field_row field wide=True %}")
+
+    def same(a: str, b: str) -> str:
+        squeeze = lambda s: re.sub(r">\s+<", "><", re.sub(r"\s+", " ", s)).strip()  # noqa: E731
+        return squeeze(a) == squeeze(b)
+
+    with translation.override(language):
+        for form in (Sample(), Sample(data={"name": "far too long", "kind": "z", "agree": "on"}), Sample(data={})):
+            form.is_valid()
+            for field in form:
+                assert same(old.render({"field": field}), new.render({"field": field})), field.name
+                assert same(old.render({"field": field, "wide": True}), wide.render({"field": field})), field.name
+        bound = Sample(data={"name": "far too long"})
+        assert 'class="field has-error"' in new.render({"field": bound["name"]})
+        assert "Name &lt;b&gt;" in new.render({"field": bound["name"]})
+    assert engine.from_string("{% load orderdesk %}{% field_row missing %}").render({}) == ""
+
+
+def test_the_form_renderer_uses_djangos_jinja2_widgets_and_falls_back_for_the_rest():
+    """Django's widget templates are rendered from its Jinja2 copies (the same elements and attributes as its own
+    template language's); a template only Django's template language has (the admin's widgets) still renders."""
+    import re
+
+    from django import forms
+    from django.contrib.admin.widgets import AdminDateWidget, RelatedFieldWidgetWrapper
+    from django.forms.renderers import DjangoTemplates, get_default_renderer
+    from django.template.backends.jinja2 import Template as JinjaTemplate
+
+    from orderdesk.form_renderer import FormRenderer
+
+    renderer = get_default_renderer()
+    assert isinstance(renderer, FormRenderer)
+    assert isinstance(renderer.get_template("django/forms/widgets/select.html"), JinjaTemplate)
+
+    class Sample(forms.Form):
+        kind = forms.ChoiceField(choices=[("a", "A"), ("b", "B & C")], initial="b")
+        text = forms.CharField(max_length=9, widget=forms.TextInput(attrs={"placeholder": "say \"hi\""}))
+        flag = forms.BooleanField(required=False)
+        when = forms.DateField(widget=AdminDateWidget())  # an admin widget: Django's templates
+
+    def squeeze(s):
+        s = re.sub(r"\s+", " ", str(s)).replace("&#34;", "&quot;").replace("&#39;", "&#x27;")
+        return re.sub(r">\s+<", "><", s).strip()
+
+    fast, slow = Sample(renderer=renderer), Sample(renderer=DjangoTemplates())
+    for name in ("kind", "text", "flag", "when"):
+        assert squeeze(fast[name]) == squeeze(slow[name]), name
+    assert 'class="vDateField"' in str(fast["when"])
+    assert renderer.get_template("admin/widgets/related_widget_wrapper.html") is not None
+    assert RelatedFieldWidgetWrapper.template_name == "admin/widgets/related_widget_wrapper.html"
