@@ -145,17 +145,20 @@ class OrderStateTally(models.Model):
 
 
 class CustomerStateTally(models.Model):
-    """How many orders each customer has in each state and what they amount to, kept by the database (issue 14).
+    """How many orders each customer has in each state, submitted or not, and what they amount to, kept by the
+    database (issue 14).
 
     Like :class:`OrderStateTally`: a trigger on the orders table (migration ``orders/0012``) appends ``+1`` and the
     order's total for the row an insert or update leaves and ``-1`` and minus the total for the row an update or
-    delete takes away, whenever the state, the customer or the total changes; beat folds the rows
-    (:func:`orders.services.compact_state_tallies`). A customer's open orders' total (the credit exposure, DESIGN
-    §4) is then a sum over a few rows instead of over the customer's orders (the review queue reads it)."""
+    delete takes away, whenever the state, the customer, the total or whether it is submitted changes; beat folds
+    the rows (:func:`orders.services.compact_state_tallies`). A customer's open orders' total (the credit exposure,
+    DESIGN §4) and the number of orders waiting for review are then sums over a few rows instead of over the orders
+    (the review queue reads both)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
                                  related_name="+")
     state = models.CharField(max_length=20)
+    submitted = models.BooleanField()  # the order's submitted_at is set
     n = models.IntegerField()
     amount = models.DecimalField(max_digits=18, decimal_places=2)
 
@@ -165,7 +168,7 @@ class CustomerStateTally(models.Model):
         indexes = [models.Index(fields=["customer", "state"], name="customer_state_tally")]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.state}: {self.n:+d} {self.amount:+}"
+        return f"{self.customer_id} {self.state}{' submitted' if self.submitted else ''}: {self.n:+d} {self.amount:+}"
 
 
 @dataclass

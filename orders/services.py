@@ -693,19 +693,20 @@ def compact_state_tallies() -> int:
 
 
 def compact_customer_tallies() -> int:
-    """Fold the rows of :class:`orders.models.CustomerStateTally` into one per (customer, state), as
+    """Fold the rows of :class:`orders.models.CustomerStateTally` into one per (customer, state, submitted), as
     :func:`compact_state_tallies` does; returns how many rows were folded."""
     from orders.models import CustomerStateTally
 
     table = CustomerStateTally._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} RETURNING customer_id, state, n, amount")  # noqa: S608 (our table)
+        cursor.execute(f"DELETE FROM {table} RETURNING customer_id, state, submitted, n, amount")  # noqa: S608
         rows = cursor.fetchall()
         sums: dict = {}
-        for customer_id, state, n, amount in rows:
-            count, total = sums.get((customer_id, state), (0, Decimal("0")))
-            sums[(customer_id, state)] = (count + n, total + Decimal(str(amount)))
+        for customer_id, state, submitted, n, amount in rows:
+            key = (customer_id, state, bool(submitted))
+            count, total = sums.get(key, (0, Decimal("0")))
+            sums[key] = (count + n, total + Decimal(str(amount)))
         CustomerStateTally.objects.bulk_create(
-            [CustomerStateTally(customer_id=customer_id, state=state, n=n, amount=amount)
-             for (customer_id, state), (n, amount) in sums.items() if n or amount], batch_size=1000)
+            [CustomerStateTally(customer_id=customer_id, state=state, submitted=submitted, n=n, amount=amount)
+             for (customer_id, state, submitted), (n, amount) in sums.items() if n or amount], batch_size=1000)
     return len(rows)

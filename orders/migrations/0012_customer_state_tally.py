@@ -1,36 +1,39 @@
-"""Orders counted and summed by customer and state, kept by a trigger on the orders table (issue 14).
+"""Orders counted and summed by customer, state and submission, kept by a trigger on the orders table (issue 14).
 
 See :class:`orders.models.CustomerStateTally` and, for the pattern, ``orders/0011``: the trigger appends a row of
 (+1, +total) for what an insert or update leaves and one of (-1, -total) for what an update or delete takes away,
-only when the state, the customer or the total changes; the existing orders are summed once here; the beat task of
-0011 folds these rows too (:func:`orders.services.compact_state_tallies`). PostgreSQL and SQLite each get their own
-trigger syntax.
+only when the state, the customer, the total or whether the order is submitted changes; the existing orders are
+summed once here; the beat task of 0011 folds these rows too (:func:`orders.services.compact_state_tallies`).
+PostgreSQL and SQLite each get their own trigger syntax.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
 TABLE = "orders_customerstatetally"
-COLUMNS = "customer_id, state, n, amount"
-CHANGED = ("state", "customer_id", "total_amount")
+COLUMNS = "customer_id, state, submitted, n, amount"
+CHANGED = ("state", "customer_id", "total_amount")  # and whether submitted_at is set
 
 POSTGRESQL = [
     f"""
     CREATE FUNCTION orders_order_customer_tally() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            INSERT INTO {TABLE} ({COLUMNS}) VALUES (OLD.customer_id, OLD.state, -1, -OLD.total_amount);
+            INSERT INTO {TABLE} ({COLUMNS})
+            VALUES (OLD.customer_id, OLD.state, OLD.submitted_at IS NOT NULL, -1, -OLD.total_amount);
         END IF;
         IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            INSERT INTO {TABLE} ({COLUMNS}) VALUES (NEW.customer_id, NEW.state, 1, NEW.total_amount);
+            INSERT INTO {TABLE} ({COLUMNS})
+            VALUES (NEW.customer_id, NEW.state, NEW.submitted_at IS NOT NULL, 1, NEW.total_amount);
         END IF;
         RETURN NULL;
     END $$
     """,
     "CREATE TRIGGER orders_order_customer_tally_write AFTER INSERT OR DELETE ON orders_order "
     "FOR EACH ROW EXECUTE FUNCTION orders_order_customer_tally()",
-    f"CREATE TRIGGER orders_order_customer_tally_update AFTER UPDATE OF {', '.join(CHANGED)} ON orders_order "
-    f"FOR EACH ROW WHEN ({' OR '.join(f'OLD.{c} IS DISTINCT FROM NEW.{c}' for c in CHANGED)}) "
+    f"CREATE TRIGGER orders_order_customer_tally_update AFTER UPDATE OF {', '.join(CHANGED)}, submitted_at "
+    f"ON orders_order FOR EACH ROW WHEN ({' OR '.join(f'OLD.{c} IS DISTINCT FROM NEW.{c}' for c in CHANGED)} "
+    "OR (OLD.submitted_at IS NULL) IS DISTINCT FROM (NEW.submitted_at IS NULL)) "
     "EXECUTE FUNCTION orders_order_customer_tally()",
 ]
 POSTGRESQL_DROP = [
@@ -38,15 +41,17 @@ POSTGRESQL_DROP = [
     "DROP TRIGGER IF EXISTS orders_order_customer_tally_update ON orders_order",
     "DROP FUNCTION IF EXISTS orders_order_customer_tally()",
 ]
+_OLD = "(OLD.customer_id, OLD.state, OLD.submitted_at IS NOT NULL, -1, -OLD.total_amount)"
+_NEW = "(NEW.customer_id, NEW.state, NEW.submitted_at IS NOT NULL, 1, NEW.total_amount)"
 SQLITE = [
     f"CREATE TRIGGER orders_order_customer_tally_insert AFTER INSERT ON orders_order BEGIN "
-    f"INSERT INTO {TABLE} ({COLUMNS}) VALUES (NEW.customer_id, NEW.state, 1, NEW.total_amount); END",
+    f"INSERT INTO {TABLE} ({COLUMNS}) VALUES {_NEW}; END",
     f"CREATE TRIGGER orders_order_customer_tally_delete AFTER DELETE ON orders_order BEGIN "
-    f"INSERT INTO {TABLE} ({COLUMNS}) VALUES (OLD.customer_id, OLD.state, -1, -OLD.total_amount); END",
-    f"CREATE TRIGGER orders_order_customer_tally_update AFTER UPDATE OF {', '.join(CHANGED)} ON orders_order "
-    f"WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in CHANGED)} BEGIN "
-    f"INSERT INTO {TABLE} ({COLUMNS}) VALUES "
-    f"(OLD.customer_id, OLD.state, -1, -OLD.total_amount), (NEW.customer_id, NEW.state, 1, NEW.total_amount); END",
+    f"INSERT INTO {TABLE} ({COLUMNS}) VALUES {_OLD}; END",
+    f"CREATE TRIGGER orders_order_customer_tally_update AFTER UPDATE OF {', '.join(CHANGED)}, submitted_at "
+    f"ON orders_order WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in CHANGED)} "
+    f"OR (OLD.submitted_at IS NULL) IS NOT (NEW.submitted_at IS NULL) BEGIN "
+    f"INSERT INTO {TABLE} ({COLUMNS}) VALUES {_OLD}, {_NEW}; END",
 ]
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS orders_order_customer_tally_{op}" for op in ("insert", "delete", "update")]
 
@@ -60,7 +65,8 @@ def create_trigger(apps, schema_editor):
     # the orders already there, summed once (in the migration's transaction, with the trigger in place)
     schema_editor.execute(
         f"INSERT INTO {TABLE} ({COLUMNS}) "
-        "SELECT customer_id, state, COUNT(*), SUM(total_amount) FROM orders_order GROUP BY customer_id, state"
+        "SELECT customer_id, state, submitted_at IS NOT NULL, COUNT(*), SUM(total_amount) FROM orders_order "
+        "GROUP BY customer_id, state, submitted_at IS NOT NULL"
     )
 
 
@@ -82,6 +88,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('state', models.CharField(max_length=20)),
+                ('submitted', models.BooleanField()),
                 ('n', models.IntegerField()),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=18)),
                 ('customer', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='orders.customer')),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.db.models import (
     Max,
     OuterRef,
@@ -12,6 +13,7 @@ from django.db.models import (
     Sum,
 )
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from orderdesk import roles
 from orderdesk.roles import Role
@@ -115,6 +117,23 @@ def review_queue(*, user, limit: int = 200):
     return _queue_rows(user, orders), total
 
 
+def awaiting_review_count() -> int:
+    """How many orders wait for review (received and submitted): a sum over the customers' tallies
+    (:class:`orders.models.CustomerStateTally`), not a count of the waiting orders (thousands at 100,000 orders)."""
+    from orders.models import CustomerStateTally
+
+    total = CustomerStateTally.objects.filter(state=State.RECEIVED, submitted=True).aggregate(n=Sum("n"))["n"]
+    return total or 0
+
+
+class _QueuePaginator(Paginator):
+    """The review queue's pages, numbered from the tallied count (:func:`awaiting_review_count`)."""
+
+    @cached_property
+    def count(self) -> int:
+        return awaiting_review_count()
+
+
 #: rows per page of the review queue page (`/supervision/review/?page=N`)
 REVIEW_PAGE_SIZE = 50
 
@@ -122,9 +141,7 @@ REVIEW_PAGE_SIZE = 50
 def review_queue_page(*, user, page=None, per_page: int | None = None):
     """One page of the queue (``page``: the number as the request gives it; out of range: the last page):
     ``(rows, page)`` with a Django :class:`~django.core.paginator.Page` (its ``paginator.count``: the total)."""
-    from django.core.paginator import Paginator
-
-    current = Paginator(review_queue_queryset(), per_page or REVIEW_PAGE_SIZE).get_page(page)
+    current = _QueuePaginator(review_queue_queryset(), per_page or REVIEW_PAGE_SIZE).get_page(page)
     return _queue_rows(user, list(current.object_list)), current
 
 

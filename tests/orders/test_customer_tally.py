@@ -1,6 +1,7 @@
 """The customers' tallies the database keeps (``orders.models.CustomerStateTally``, migration 0012) equal a count and
-sum of the orders table after every kind of write, before and after compaction, on PostgreSQL and on SQLite; the
-review queue reads the open exposure from them and flags the same orders as a live sum over the orders would."""
+sum of the orders table (by customer, state and submission) after every kind of write, before and after compaction,
+on PostgreSQL and on SQLite; the review queue reads the open exposure and its number of waiting orders from them and
+shows what a live count and sum over the orders would."""
 
 from __future__ import annotations
 
@@ -39,15 +40,29 @@ def _invoice_and_pay(cast, order, amount: str, paid: str) -> None:
                            received_on=today(), reference="BANK-1")
 
 
-def _live() -> dict:
-    rows = Order.objects.order_by().values_list("customer_id", "state").annotate(n=Count("*"), s=Sum("total_amount"))
-    return {(c, st): (n, s) for c, st, n, s in rows}
+def _live(by_submission=False) -> dict:
+    from django.db.models import BooleanField, ExpressionWrapper, Q
+
+    submitted = ExpressionWrapper(Q(submitted_at__isnull=False), output_field=BooleanField())
+    rows = Order.objects.order_by().annotate(sub=submitted).values_list("customer_id", "state", "sub").annotate(
+        n=Count("*"), s=Sum("total_amount"))
+    out: dict = {}
+    for c, st, sub, n, s in rows:
+        key = (c, st, sub) if by_submission else (c, st)
+        count, total = out.get(key, (0, Decimal("0")))
+        out[key] = (count + n, total + s)
+    return out
 
 
-def _tallied() -> dict:
-    rows = CustomerStateTally.objects.order_by().values_list("customer_id", "state").annotate(n=Sum("n"),
-                                                                                              s=Sum("amount"))
-    return {(c, st): (n, s) for c, st, n, s in rows if n or s}
+def _tallied(by_submission=False) -> dict:
+    rows = CustomerStateTally.objects.order_by().values_list("customer_id", "state", "submitted").annotate(
+        n=Sum("n"), s=Sum("amount"))
+    out: dict = {}
+    for c, st, sub, n, s in rows:
+        key = (c, st, sub) if by_submission else (c, st)
+        count, total = out.get(key, (0, Decimal("0")))
+        out[key] = (count + n, total + s)
+    return {k: v for k, v in out.items() if v[0] or v[1]}
 
 
 def test_the_tallies_follow_creates_transitions_edits_bulk_updates_and_deletes(cast, sales_manager):
@@ -57,8 +72,9 @@ def test_the_tallies_follow_creates_transitions_edits_bulk_updates_and_deletes(c
     make_order("cancelled", cast=cast, customer=second)
     assert _tallied() == _live() and _live()[(first.pk, State.REVIEWED)][0] == 1
 
+    assert _tallied(True) == _live(True) and (first.pk, State.RECEIVED, True) in _live(True)
     run(received, "approve", sales_manager)
-    assert _tallied() == _live() and (first.pk, State.RECEIVED) not in _live()
+    assert _tallied(True) == _live(True) and (first.pk, State.RECEIVED) not in _live()
     # writes that bypass the services count too: a new total, another customer, a new state, a raw delete
     Order.objects.filter(pk=reviewed.pk).update(total_amount=Decimal("1234.56"))
     assert _tallied() == _live()
@@ -68,6 +84,15 @@ def test_the_tallies_follow_creates_transitions_edits_bulk_updates_and_deletes(c
     Order.objects.filter(pk=reviewed.pk).delete()
     assert _tallied() == _live()
     assert set(_live()) == {(first.pk, State.PRODUCING), (second.pk, State.CANCELLED)}
+    # submitting, returning and withdrawing move an order in and out of the queue
+    waiting = make_order("received", cast=cast, customer=first)
+    assert (first.pk, State.RECEIVED, False) in _tallied(True)
+    run(waiting, "submit", cast.owner)
+    assert _tallied(True) == _live(True) and _live(True)[(first.pk, State.RECEIVED, True)][0] == 1
+    run(waiting, "return", sales_manager, comment="no")
+    assert _tallied(True) == _live(True) and (first.pk, State.RECEIVED, True) not in _tallied(True)
+    Order.objects.filter(pk=waiting.pk).update(submitted_at="2030-01-01T00:00Z")
+    assert _tallied(True) == _live(True) and review_reads.awaiting_review_count() == 1
     # an update that changes none of the three columns appends nothing
     rows = CustomerStateTally.objects.count()
     Order.objects.filter(pk=received.pk).update(contact_name="someone else", promised_delivery_date="2031-01-01")
@@ -79,16 +104,19 @@ def test_compaction_folds_the_rows_and_keeps_the_sums(cast, sales_manager):
     for _ in range(3):
         order = make_order("received", cast=cast, customer=customer, submitted=True)
         run(order, "approve", sales_manager)
-    before = _tallied()
+    make_order("received", cast=cast, customer=customer, submitted=True)
+    before = _tallied(True)
     appended = CustomerStateTally.objects.count()
     tasks.compact_state_tallies()  # the beat task folds these rows with the per-state ones
     assert CustomerStateTally.objects.count() < appended
-    assert _tallied() == before == _live()
-    rows = list(CustomerStateTally.objects.values_list("customer_id", "state", "n", "amount"))
-    assert len(rows) == len({(c, s) for c, s, *_x in rows}) and all(n or a for *_k, n, a in rows)
-    assert not any(s == State.RECEIVED for _c, s, _n, _a in rows)  # the orders left `received`: folded to nothing
+    assert _tallied(True) == before == _live(True)
+    rows = list(CustomerStateTally.objects.values_list("customer_id", "state", "submitted", "n", "amount"))
+    assert len(rows) == len({(c, s, b) for c, s, b, *_x in rows}) and all(n or a for *_k, n, a in rows)
+    # the approved orders left `received`: their received rows folded to nothing; one order still waits
+    assert [(s, b, n) for _c, s, b, n, _a in rows if s == State.RECEIVED] == [(State.RECEIVED, True, 1)]
+    assert review_reads.awaiting_review_count() == 1
     assert services.compact_customer_tallies() == len(rows)  # a second run folds what the first left
-    assert _tallied() == before
+    assert _tallied(True) == before
 
 
 def test_the_review_queue_reads_the_exposure_from_the_tallies(client, cast, sales_manager):
@@ -135,13 +163,15 @@ def make(n, **kw):
     return Order.objects.create(number=n, customer=c, contact_name="a", contact_phone="1", delivery_address="x",
                                 requested_delivery_date="2030-01-01", assistant=u, created_by=u, **kw)
 a, b, d = make("A", total_amount=Decimal("10.50")), make("B", state="reviewed", total_amount=Decimal("7.25")), make("D")
+Order.objects.filter(pk=a.pk).update(submitted_at="2030-01-01T00:00Z")
 Order.objects.filter(pk=a.pk).update(state="scheduled", total_amount=Decimal("11.00"))
 Order.objects.filter(pk=b.pk).update(customer=c2)
 Order.objects.filter(pk=b.pk).update(contact_name="z")
 d.delete()
 def tallied():
-    rows = CustomerStateTally.objects.values_list("customer__code", "state").annotate(n=Sum("n"), s=Sum("amount"))
-    return sorted([k, st, n, str(s)] for k, st, n, s in rows.order_by() if n or s)
+    rows = CustomerStateTally.objects.values_list("customer__code", "state", "submitted").annotate(
+        n=Sum("n"), s=Sum("amount"))
+    return sorted([k, st, bool(sub), n, str(s)] for k, st, sub, n, s in rows.order_by() if n or s)
 before = tallied()
 folded = services.compact_customer_tallies()
 print(json.dumps([before, tallied(), folded, CustomerStateTally.objects.count()]))
@@ -158,9 +188,9 @@ def test_the_sqlite_trigger_of_the_quick_start_sums_the_same(tmp_path):
                          timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
     before, after, folded, rows = json.loads(out.stdout.strip().splitlines()[-1])
-    expected = [["T", "scheduled", 1, "11.00"], ["U", "reviewed", 1, "7.25"]]
-    assert [[k, s, n, str(Decimal(a).quantize(Decimal("0.01")))] for k, s, n, a in before] == expected
-    assert [[k, s, n, str(Decimal(a).quantize(Decimal("0.01")))] for k, s, n, a in after] == expected
-    # inserts a, b, d (3) + a's update (2) + b's move to another customer (2) + d's delete (1); b's contact change
-    # touched none of the three columns
-    assert folded == 8 and rows == 2
+    expected = [["T", "scheduled", True, 1, "11.00"], ["U", "reviewed", False, 1, "7.25"]]
+    assert [[k, s, b, n, str(Decimal(a).quantize(Decimal("0.01")))] for k, s, b, n, a in before] == expected
+    assert [[k, s, b, n, str(Decimal(a).quantize(Decimal("0.01")))] for k, s, b, n, a in after] == expected
+    # inserts a, b, d (3) + a's submission (2) and update (2) + b's move to another customer (2) + d's delete (1);
+    # b's contact change touched none of the columns
+    assert folded == 10 and rows == 2
