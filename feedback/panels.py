@@ -10,22 +10,24 @@ from feedback.forms import ComplaintForm, ComplaintHandleForm, FollowUpForm
 from feedback.models import ReceiptConfirmation, Survey
 from feedback.selectors import reads_feedback
 from orderdesk import roles
-from orders.panels import ASIDE, Panel
+from orders.panels import ASIDE, Panel, has_rows
 
 
 def context(*, order, user, forms: dict) -> dict:
     if not reads_feedback(user):
         return {"shows_feedback": False}
-    complaints = list(order.complaints.select_related("recorded_by", "handled_by", "owner"))
+    complaints = list(order.complaints.select_related("recorded_by", "handled_by", "owner")) \
+        if has_rows(order, "complaints") else []
     may_handle = roles.may(user, "complaint.handle", order)
     if may_handle:
         for c in complaints:
             c.handle_form = forms.get(f"complaint_handle-{c.pk}") or ComplaintHandleForm(auto_id=f"id_complaint{c.pk}_%s")
     return {
         "shows_feedback": True,
-        "survey": Survey.objects.filter(order=order).first(),
-        "followups": list(order.followups.select_related("recorded_by")),
-        "receipt_confirmation": ReceiptConfirmation.objects.filter(order=order).first(),
+        "survey": Survey.objects.filter(order=order).first() if has_rows(order, "survey") else None,
+        "followups": list(order.followups.select_related("recorded_by")) if has_rows(order, "followups") else [],
+        "receipt_confirmation": ReceiptConfirmation.objects.filter(order=order).first()
+        if has_rows(order, "receipt_confirmation") else None,
         "complaints": complaints,
         "may_record_complaint": roles.may(user, "complaint.record", order),
         "may_handle_complaint": may_handle,
@@ -35,4 +37,5 @@ def context(*, order, user, forms: dict) -> dict:
     }
 
 
-PANEL = Panel(key="feedback", template="feedback/_panel.html", context=context, column=ASIDE, position=10)
+PANEL = Panel(key="feedback", template="feedback/_panel.html", context=context, column=ASIDE, position=10,
+              reads=("complaints", "survey", "followups", "receipt_confirmation"))

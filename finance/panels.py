@@ -14,7 +14,7 @@ from finance import services
 from finance.forms import CreditNoteForm, FollowUpForm, InvoiceForm, OrderTermsForm, PaymentForm, WaiverForm
 from orderdesk import roles
 from orders.models import State
-from orders.panels import Panel
+from orders.panels import Panel, has_rows
 
 
 def context(*, order, user, forms: dict) -> dict:
@@ -22,7 +22,8 @@ def context(*, order, user, forms: dict) -> dict:
     docs = documents(order=order, user=user, forms=forms)
     if roles.is_record_hidden(user, "finance.Invoice"):
         return {"invoices": [], **docs}
-    invoices = list(order.invoices.prefetch_related("payments", "credit_notes"))
+    invoices = list(order.invoices.prefetch_related("payments", "credit_notes")) \
+        if has_rows(order, "invoices") else []
     invoiced = sum((i.amount for i in invoices), 0)
     ctx: dict = {
         **docs,
@@ -39,7 +40,8 @@ def context(*, order, user, forms: dict) -> dict:
             else services.uninvoiced(order)
         ),
         "deposit_due": order.payment_terms_id is not None and services.deposit_due(order),
-        "waiver": getattr(order, "deposit_waiver", None) if order.payment_terms_id else None,
+        "waiver": getattr(order, "deposit_waiver", None)
+        if order.payment_terms_id and has_rows(order, "deposit_waiver") else None,
     }
     if ctx["may_invoice"] and ctx["to_invoice"] > 0:
         ctx["invoice_form"] = forms.get("invoice") or InvoiceForm(initial={"amount": ctx["to_invoice"]})
@@ -78,4 +80,5 @@ def documents(*, order, user, forms: dict) -> dict:
     }
 
 
-PANEL = Panel(key="finance", template="finance/_panel.html", context=context, position=30)
+PANEL = Panel(key="finance", template="finance/_panel.html", context=context, position=30,
+              reads=("invoices", "deposit_waiver"))

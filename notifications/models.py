@@ -12,8 +12,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orderdesk.choices import ChoiceLabelsMixin
 
-class Notification(models.Model):
+
+class Notification(ChoiceLabelsMixin, models.Model):
     """One in-app notification of one user.
 
     Its text is stored as a message id with parameters (:mod:`notifications.messages`) and

@@ -97,6 +97,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's widget and form templates rendered with Jinja2 (its own copies of them), the rest as before
+FORM_RENDERER = "orderdesk.form_renderer.FormRenderer"
 
 # --- Database -------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}

@@ -117,6 +117,9 @@ def delivery_date_feasible(order) -> bool:
 @condition("open_clarification", _("A clarification with the customer is still open."),
            met=_("No clarification with the customer is open."))
 def no_open_clarification(order) -> bool:
+    read = getattr(order, "_prefetched_objects_cache", {}).get("clarifications")  # the order page read them
+    if read is not None:
+        return not any(clarification.resolved_at is None for clarification in read)
     from orders.selectors import has_open_clarification
 
     return not has_open_clarification(order.pk)

@@ -14,6 +14,8 @@ from django.core.validators import FileExtensionValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orderdesk.pages import listed_choices
+
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 RECEIPT_EXTENSIONS = ["pdf", "png", "jpg", "jpeg", "webp"]
 
@@ -215,6 +217,7 @@ class ReassignForm(forms.Form):
             queryset = queryset.exclude(pk=exclude)
         self.fields["assistant"].queryset = queryset
         self.fields["assistant"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        listed_choices(self.fields["assistant"])
 
 
 class ImportForm(forms.Form):

@@ -21,10 +21,12 @@ from django.db import models
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMFieldMixin, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from orderdesk import roles
+from orderdesk.choices import ChoiceLabelsMixin
+from orderdesk.pages import id_url
 from orders import conditions as c, lifecycle
 
 ZERO = Decimal("0.00")
@@ -146,7 +148,7 @@ class CustomerExposure(models.Model):
     """A customer's open exposure (DESIGN §4's credit check), kept by the database as amounts to add up (issue 14).
 
     The open exposure is, over the customer's approved and not yet settled orders (``OPEN_APPROVED_STATES``), their
-    totals less what has been paid against their invoices. Triggers (migration ``orders/0012``) append what each
+    totals less what has been paid against their invoices. Triggers (migration ``orders/0013``) append what each
     write changes: on the orders table, an order entering, leaving or changing its total (or customer) while open
     adds or takes away ``total − paid``; on finance's invoices, a payment recorded against an open order's invoice
     takes its amount away. So the credit check reads a handful of rows per customer however many orders are
@@ -165,6 +167,33 @@ class CustomerExposure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.amount:+}"
+
+
+class CustomerStateTally(models.Model):
+    """How many orders each customer has in each state, submitted or not, and what they amount to, kept by the
+    database (issue 14).
+
+    Like :class:`OrderStateTally`: a trigger on the orders table (migration ``orders/0013``) appends ``+1`` and the
+    order's total for the row an insert or update leaves and ``-1`` and minus the total for the row an update or
+    delete takes away, whenever the state, the customer, the total or whether it is submitted changes; beat folds
+    the rows (:func:`orders.services.compact_state_tallies`). The number of orders waiting for review (the review
+    queue's pages) is then a sum over a few rows instead of a count of the orders; the amounts are each customer's
+    orders' totals by state (the credit exposure, which also takes payments off, is :class:`CustomerExposure`'s)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                 related_name="+")
+    state = models.CharField(max_length=20)
+    submitted = models.BooleanField()  # the order's submitted_at is set
+    n = models.IntegerField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("order total by customer and state")
+        verbose_name_plural = _("order totals by customer and state")
+        indexes = [models.Index(fields=["customer", "state"], name="customer_state_tally")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.state}{' submitted' if self.submitted else ''}: {self.n:+d} {self.amount:+}"
 
 
 @dataclass
@@ -190,6 +219,11 @@ def named(name: str):
     return deco
 
 
+@functools.cache
+def _state_fields(model) -> tuple:
+    return tuple(f for f in model._meta.fields if isinstance(f, FSMFieldMixin))
+
+
 @functools.lru_cache(maxsize=8)
 def _tracking_url_parts(site_url: str, script_prefix: str) -> tuple[str, str]:
     """The tracking link around its token, reversed once (a list serialises one link per row)."""
@@ -198,7 +232,7 @@ def _tracking_url_parts(site_url: str, script_prefix: str) -> tuple[str, str]:
     return site_url.rstrip("/") + head, tail
 
 
-class Order(ConcurrentTransitionMixin, models.Model):
+class Order(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -280,13 +314,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         return self.number
 
     def get_absolute_url(self) -> str:
-        return reverse("orders:detail", args=[self.pk])
-
-    @property
-    def state_fields(self):
-        # django-fsm's ConcurrentTransitionMixin scans every field of the model for its state fields each time
-        # an order is made (a list of 50 made 1,700 checks); the order has one, the same for every instance
-        return _ORDER_STATE_FIELDS
+        return id_url("orders:detail", self.pk)
 
     # --- derived facts -----------------------------------------------------
     @property
@@ -327,6 +355,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     # The transition currently being run (set by the service, read by conditions).
     _ctx: TransitionContext | None = None
+
+    @property
+    def state_fields(self):
+        """The FSM fields django-fsm's concurrency guard remembers on every order made (its own property filters
+        every field of the model each time: a page of 50 orders made 1,700 checks)."""
+        return _state_fields(type(self))
 
     @property
     def ctx(self) -> TransitionContext:
@@ -694,7 +728,3 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 100 if self.status in (self.Status.DONE, self.Status.INVALID, self.Status.READY) else 0
         return min(100, int(self.processed_rows * 100 / self.total_rows))
-
-
-# Order's django-fsm state field(s), read once (Order.state_fields)
-_ORDER_STATE_FIELDS = tuple(f for f in Order._meta.fields if isinstance(f, FSMField))

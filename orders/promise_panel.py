@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from orders import services
 from orders.forms import PromiseForm
-from orders.panels import ASIDE, Panel
+from orders.panels import ASIDE, Panel, has_rows
 
 
 def context(*, order, user, forms: dict) -> dict:
     ctx: dict = {
-        "promise_changes": list(order.promise_changes.select_related("changed_by")),
+        "promise_changes": list(order.promise_changes.select_related("changed_by"))
+        if has_rows(order, "promise_changes") else [],
         "may_revise_promise": services.may_revise_promise(user, order),
     }
     if ctx["may_revise_promise"]:
@@ -19,4 +20,5 @@ def context(*, order, user, forms: dict) -> dict:
     return ctx
 
 
-PANEL = Panel(key="promise", template="orders/_promise_panel.html", context=context, column=ASIDE, position=5)
+PANEL = Panel(key="promise", template="orders/_promise_panel.html", context=context, column=ASIDE, position=5,
+              reads=("promise_changes",))

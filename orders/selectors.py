@@ -381,6 +381,10 @@ LIST_SORTS = {
 
 
 # --- the caller's work (the dashboard's "your work" lists) -----------------------------------
+#: what a dashboard row shows of an order (its lists read only these columns)
+DASHBOARD_ROW_FIELDS = ("number", "state", "requested_delivery_date", "promised_delivery_date", "customer__name")
+
+
 def work_queues(user) -> list[dict]:
     """What waits for the caller's role now: one entry per queue with its orders (oldest first).
 
@@ -392,7 +396,7 @@ def work_queues(user) -> list[dict]:
 
     if roles.is_read_only(user):
         return []
-    base = order_list(user).order_by("created_at", "id")
+    base = visible_orders(user).select_related("customer").only(*DASHBOARD_ROW_FIELDS).order_by("created_at", "id")
     queues = []
     for spec in lifecycle.work_queues(roles.roles_of(user)):
         q = Q(state__in=spec["states"])

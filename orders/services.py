@@ -684,11 +684,13 @@ def compact_state_tallies() -> int:
     """Fold the rows of :class:`orders.models.OrderStateTally` into one per (state, promised date) and those of
     :class:`orders.models.CustomerExposure` into one per customer, dropping the ones that sum to zero; returns how
     many rows were folded. The rows are deleted and read back in one statement (``DELETE … RETURNING``): a row a
-    concurrent write appends after it is left for the next run, never lost."""
+    concurrent write appends after it is left for the next run, never lost. The customers' tallies
+    (:class:`orders.models.CustomerStateTally`) are folded with them (:func:`compact_customer_tallies`)."""
     from collections import Counter
 
     from orders.models import CustomerExposure
 
+    compact_customer_tallies()
     folded = 0
     with transaction.atomic(), connection.cursor() as cursor:
         table = OrderStateTally._meta.db_table
@@ -712,3 +714,23 @@ def compact_state_tallies() -> int:
              for customer_id, amount in amounts.items() if amount], batch_size=1000)
         folded += len(rows)
     return folded
+
+
+def compact_customer_tallies() -> int:
+    """Fold the rows of :class:`orders.models.CustomerStateTally` into one per (customer, state, submitted), as
+    :func:`compact_state_tallies` does; returns how many rows were folded."""
+    from orders.models import CustomerStateTally
+
+    table = CustomerStateTally._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} RETURNING customer_id, state, submitted, n, amount")  # noqa: S608
+        rows = cursor.fetchall()
+        sums: dict = {}
+        for customer_id, state, submitted, n, amount in rows:
+            key = (customer_id, state, bool(submitted))
+            count, total = sums.get(key, (0, Decimal("0")))
+            sums[key] = (count + n, total + Decimal(str(amount)))
+        CustomerStateTally.objects.bulk_create(
+            [CustomerStateTally(customer_id=customer_id, state=state, submitted=submitted, n=n, amount=amount)
+             for (customer_id, state, submitted), (n, amount) in sums.items() if n or amount], batch_size=1000)
+    return len(rows)

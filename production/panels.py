@@ -5,7 +5,7 @@ for it passes. Registered in :meth:`production.apps.ProductionConfig.ready`."""
 from __future__ import annotations
 
 from orderdesk.pages import who
-from orders.panels import Panel
+from orders.panels import Panel, has_rows
 from production import selectors, services
 from production.forms import (
     CustomerMessageForm,
@@ -20,18 +20,33 @@ from production.forms import (
 from production.models import Handover, ProductionPlan
 
 
+def _reports(order) -> list:
+    """The order's progress reports, newest first, read once for the panel and the timeline (kept on the order)."""
+    reports = order.__dict__.get("_progress_reports")
+    if reports is None:
+        reports = order.__dict__["_progress_reports"] = list(
+            order.progress_reports.select_related("reported_by").order_by("-reported_at", "-id")
+        ) if has_rows(order, "progress_reports") else []
+    return reports
+
+
 def context(*, order, user, forms: dict) -> dict:
-    try:
-        plan = ProductionPlan.objects.select_related("workshop").get(order=order)
-        milestones = list(plan.milestones.select_related("responsible"))
-    except ProductionPlan.DoesNotExist:
-        plan, milestones = None, []
-    reports = list(order.progress_reports.select_related("reported_by").order_by("-reported_at", "-id")[:5])
-    issues = list(order.production_issues.select_related("opened_by", "resolved_by", "owner", "message_sent_by"))
-    handover = Handover.objects.select_related("workshop", "assigned_by").filter(order=order).first()
+    plan, milestones = None, []
+    if has_rows(order, "production_plan"):
+        try:
+            plan = ProductionPlan.objects.select_related("workshop").get(order=order)
+            milestones = list(plan.milestones.select_related("responsible"))
+        except ProductionPlan.DoesNotExist:
+            pass
+    reports = _reports(order)[:5]
+    issues = list(order.production_issues.select_related("opened_by", "resolved_by", "owner", "message_sent_by")) \
+        if has_rows(order, "production_issues") else []
+    handover = Handover.objects.select_related("workshop", "assigned_by").filter(order=order).first() \
+        if has_rows(order, "production_handover") else None
     ctx: dict = {
         "handover": handover,
-        "preparations": list(order.preparation_tasks.select_related("owner")),
+        "preparations": list(order.preparation_tasks.select_related("owner"))
+        if has_rows(order, "preparation_tasks") else [],
         "rollup": selectors.rollup(order) if milestones else None,
         "may_handover": services.may_handover(user, order),
         "may_send_message": services.may_send_message(user, order),
@@ -76,12 +91,14 @@ def context(*, order, user, forms: dict) -> dict:
 
 
 def timeline(*, order, user):
-    """The progress reports, for the order's timeline."""
-    for report in order.progress_reports.select_related("reported_by"):
+    """The progress reports, for the order's timeline (oldest first, as the timeline sorts them)."""
+    for report in reversed(_reports(order)):
         yield {"kind": "progress", "template": "production/_timeline_progress.html", "at": report.reported_at,
                "who": who(report.reported_by), "percent": report.percent_complete, "note": report.note,
                "key": (report.reported_at, 2, report.pk)}
 
 
 PANEL = Panel(key="production", template="production/_panel.html", context=context, position=10,
-              timeline=timeline)
+              timeline=timeline,
+              reads=("production_plan", "progress_reports", "production_issues", "production_handover",
+                     "preparation_tasks"))

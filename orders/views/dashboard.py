@@ -18,7 +18,9 @@ def dashboard(request):
     user = request.user
     today = timezone.localdate()
     counts, overdue_count = selectors.state_counts(user, today)
-    overdue = selectors.order_list(user).filter(selectors.overdue_q(today)).order_by("promised_delivery_date", "id")
+    overdue = (selectors.visible_orders(user).filter(selectors.overdue_q(today))
+               .select_related("customer").only(*selectors.DASHBOARD_ROW_FIELDS)
+               .order_by("promised_delivery_date", "id"))
     return render(
         request,
         "orders/dashboard.html",
@@ -27,7 +29,8 @@ def dashboard(request):
             "total_count": sum(counts.values()),
             "overdue": list(overdue[:DASHBOARD_LIST_SIZE]),
             "overdue_count": overdue_count,
-            "notifications": list(user.notifications.select_related("order")[:DASHBOARD_LIST_SIZE]),
+            # a notification shows its text, kind, time and a link to its order by id: the order is not read
+            "notifications": list(user.notifications.all()[:DASHBOARD_LIST_SIZE]),
             "work_queues": selectors.work_queues(user),
             "may_create": roles.may(user, "order.create"),
             "today": today,

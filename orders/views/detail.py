@@ -47,7 +47,7 @@ def _timeline(order: Order, user) -> list[dict]:
     entries = []
     logs = StateLog.objects.filter(
         content_type=ContentType.objects.get_for_model(Order), object_id=order.pk
-    ).select_related("by")
+    ).select_related("by") if panels.has_rows(order, "state_log") else ()
     for log in logs:
         # review comments are internal; an approval's comment may carry the credit override reason
         comment = roles.transition_comment_for(user, log.transition, log.description, credit_override=override)
@@ -65,7 +65,9 @@ def _timeline(order: Order, user) -> list[dict]:
             }
         )
     # a revised promise carries its reason (R5.3)
-    for change in order.changes.select_related("user").annotate(reason=F("promise__reason")):
+    changes = order.changes.select_related("user").annotate(reason=F("promise__reason")) \
+        if panels.has_rows(order, "changes") else ()
+    for change in changes:
         hidden = change.field in hidden_changes
         entries.append(
             {
@@ -94,11 +96,15 @@ _PAGE_READS = {
 
 
 def _read(order: Order, name: str) -> list:
-    """``order.<name>`` as the page lists it, read once per page (kept on the order object)."""
-    cache = order.__dict__.setdefault("_page_reads", {})
+    """``order.<name>`` as the page lists it, read once per page and only when the order has any
+    (:func:`orders.panels.has_rows`). Kept as the order's prefetched relation, so that what else reads it for the
+    page (the assistant's check asks for open clarifications) reads the same rows, not the database again."""
+    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
     if name not in cache:
-        cache[name] = list(_PAGE_READS[name](order))
-    return cache[name]
+        rows = _PAGE_READS[name](order) if panels.has_rows(order, name) else getattr(order, name).none()
+        rows._fetch_all()
+        cache[name] = rows
+    return list(cache[name])
 
 
 def _sees_records(user) -> dict[str, bool]:
@@ -132,7 +138,8 @@ def _timeline_extras(order: Order, user, entries: list) -> None:
                             "reason": esc.reason, "resolution": esc.resolution,
                             "resolved_by": who(esc.resolved_by) if esc.resolved_by_id else "",
                             "resolved_at": esc.resolved_at, "key": (esc.raised_at, 6, esc.pk)})
-    for note in order.notifications.filter(user=user):
+    notes = order.notifications.filter(user=user) if panels.has_rows(order, "notifications") else ()
+    for note in notes:
         entries.append({"kind": "notification", "at": note.created_at, "who": "", "message": note.text,
                         "label": note.get_kind_display(), "key": (note.created_at, 7, note.pk)})
 
@@ -223,7 +230,8 @@ def detail_context(request, order: Order, *, failed: str | None = None, forms: d
     forms = forms or {}
     visibility = visibility_context(user)
     sees = visibility["sees"]
-    signoffs = mark_superseded(list(order.signoffs.select_related("user")))
+    signoffs = mark_superseded(list(order.signoffs.select_related("user")) if panels.has_rows(order, "signoffs")
+                               else [])
     return {
         "order": order,
         "lines": list(order.lines.all()),
@@ -289,10 +297,17 @@ def _department_failure(request, order, key, forms, detail, *, problems=(), stat
     return render(request, "orders/order_detail.html", context, status=status)
 
 
+#: the people the order page names beside the order's own row, read with it in one query (its payment terms,
+#: rarer, are read when it has any: a join costs its planning on every page)
+PAGE_RELATED = ("created_by", "approved_by")
+
+
 def get_order(user, pk) -> Order:
+    """The order as the order page shows it, or 404 when it is outside the user's scope
+    (:func:`orders.selectors.order_detail_queryset`, the caller's visible orders)."""
     try:
-        return selectors.get_visible_order(user, pk)
-    except NotFound:
+        return selectors.order_detail_queryset(user).select_related(*PAGE_RELATED).get(pk=pk)
+    except (Order.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None
 
 

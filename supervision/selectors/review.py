@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.db.models import (
     Max,
     OuterRef,
@@ -12,6 +13,7 @@ from django.db.models import (
     Sum,
 )
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from orderdesk import roles
 from orderdesk.roles import Role
@@ -28,27 +30,31 @@ def _latest_signoff(department: str):
 
 
 def exposures_of(customer_ids) -> dict:
-    """Open exposure (DESIGN §4) of the given customers, two grouped queries whatever their number of orders."""
-    from finance.models import Invoice
-    from orders.models import OPEN_APPROVED_STATES
+    """Open exposure (DESIGN §4) of the given customers, every one of them (0 where nothing is open), in one query
+    whatever their number of orders: the running sums the database keeps (:class:`orders.models.CustomerExposure`,
+    :func:`orders.selectors.exposures_of`), the same figure the credit check reads."""
+    from orders.selectors import exposures_of as kept
 
     ids = list(customer_ids)
-    totals = dict(
-        Order.objects.filter(customer_id__in=ids, state__in=OPEN_APPROVED_STATES).order_by()
-        .values_list("customer").annotate(s=Sum("total_amount"))
-    )
-    paid = dict(
-        Invoice.objects.filter(order__customer_id__in=ids, order__state__in=OPEN_APPROVED_STATES).order_by()
-        .values_list("order__customer").annotate(s=Sum("paid_amount"))
-    )
-    return {pk: (totals.get(pk) or Decimal("0")) - (paid.get(pk) or Decimal("0")) for pk in ids}
+    found = kept(ids)
+    return {pk: found.get(pk, Decimal("0.00")) for pk in ids}
+
+
+#: what a queue row reads of an order (shown, or weighed by :func:`review_needs`): only these columns are read
+REVIEW_ROW_FIELDS = (
+    "number", "state", "submitted_at", "requested_delivery_date", "total_amount", "special_terms", "created_by",
+    "customer__name", "customer__credit_limit",
+    "assistant__username", "assistant__first_name", "assistant__last_name",
+    "workshop__code", "workshop__name", "workshop__capacity", "workshop__is_active",
+)
 
 
 def review_queue_queryset():
     """Submitted orders waiting for the manager, oldest first, with the joint-review decisions of the round."""
     return (
         Order.objects.filter(state=State.RECEIVED, submitted_at__isnull=False)
-        .select_related("customer", "assistant", "created_by", "workshop")
+        .select_related("customer", "assistant", "workshop")
+        .only(*REVIEW_ROW_FIELDS)
         .annotate(
             finance_decision=_latest_signoff(Signoff.Department.FINANCE),
             production_decision=_latest_signoff(Signoff.Department.PRODUCTION),
@@ -103,6 +109,23 @@ def review_queue(*, user, limit: int = 200):
     return _queue_rows(user, orders), total
 
 
+def awaiting_review_count() -> int:
+    """How many orders wait for review (received and submitted): a sum over the customers' tallies
+    (:class:`orders.models.CustomerStateTally`), not a count of the waiting orders (thousands at 100,000 orders)."""
+    from orders.models import CustomerStateTally
+
+    total = CustomerStateTally.objects.filter(state=State.RECEIVED, submitted=True).aggregate(n=Sum("n"))["n"]
+    return total or 0
+
+
+class _QueuePaginator(Paginator):
+    """The review queue's pages, numbered from the tallied count (:func:`awaiting_review_count`)."""
+
+    @cached_property
+    def count(self) -> int:
+        return awaiting_review_count()
+
+
 #: rows per page of the review queue page (`/supervision/review/?page=N`)
 REVIEW_PAGE_SIZE = 50
 
@@ -110,9 +133,7 @@ REVIEW_PAGE_SIZE = 50
 def review_queue_page(*, user, page=None, per_page: int | None = None):
     """One page of the queue (``page``: the number as the request gives it; out of range: the last page):
     ``(rows, page)`` with a Django :class:`~django.core.paginator.Page` (its ``paginator.count``: the total)."""
-    from django.core.paginator import Paginator
-
-    current = Paginator(review_queue_queryset(), per_page or REVIEW_PAGE_SIZE).get_page(page)
+    current = _QueuePaginator(review_queue_queryset(), per_page or REVIEW_PAGE_SIZE).get_page(page)
     return _queue_rows(user, list(current.object_list)), current
 
 
