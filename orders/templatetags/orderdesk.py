@@ -67,6 +67,17 @@ def ymd_hm(value) -> str:
     return date_filter(value, "Y-m-d H:i")
 
 
+@register.filter(expects_localtime=True)
+def day_or_moment(value) -> str:
+    """A moment as :func:`ymd_hm` writes it, a plain date (a promised date) as :func:`ymd`: a list that holds
+    both (the violation report) writes each as what it is (``|date:"Y-m-d H:i"`` refuses a date: a 500)."""
+    if isinstance(value, datetime.datetime):
+        return ymd_hm(value)
+    if isinstance(value, datetime.date):
+        return ymd(value)
+    return "" if value is None else str(value)
+
+
 @register.filter
 def qty(value, unit: str = "") -> str:
     """A quantity as every page shows it: no trailing zeros, grouped, with its unit ("10 台", "2.5 kg")."""

@@ -160,3 +160,18 @@ def test_the_page_explains_each_rule_and_exports_csv(client, auditor, sales_assi
     assert client.get("/supervision/violations/", {"rule": "nope"}).status_code == 400
     client.force_login(sales_assistant)
     assert client.get("/supervision/violations/").status_code == 403
+
+
+def test_the_page_writes_a_promised_date_and_a_moment_each_as_what_it_is(client, auditor, clean):
+    """The late rule reports a promised date (a date), the others a moment: both on one page (was a 500: the
+    page's date-and-time format refused a plain date)."""
+    today = timezone.localdate()
+    late = plant(clean["producing"], promised_delivery_date=today - datetime.timedelta(days=3))
+    plant(clean["reviewed"], approved_by=clean["reviewed"].created_by)
+    client.force_login(auditor)
+    for language in ("zh-hans", "en"):
+        page = client.get("/supervision/violations/", HTTP_ACCEPT_LANGUAGE=language)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert late.number in html and (today - datetime.timedelta(days=3)).isoformat() in html
+        assert clean["reviewed"].number in html
