@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import ipaddress
 
 from django.utils import timezone
@@ -93,7 +94,7 @@ def record(*, kind: str, user=None, order=None, obj=None, name: str = "", before
     from orderdesk.models import AuditEntry
 
     order_id = getattr(order, "pk", order)
-    return AuditEntry.objects.create(
+    return _insert().save(AuditEntry(
         at=at or timezone.now(),
         user=user if getattr(user, "pk", None) else None,
         kind=str(kind)[:40],
@@ -105,7 +106,16 @@ def record(*, kind: str, user=None, order=None, obj=None, name: str = "", before
         after=_text(after),
         note=_text(note),
         address=request_address(),
-    )
+    ))
+
+
+@functools.cache
+def _insert():
+    """The trail's one INSERT, written once (orderdesk.prepared: every transition and department write appends)."""
+    from orderdesk.models import AuditEntry
+    from orderdesk.prepared import PreparedInsert
+
+    return PreparedInsert("audit entry", AuditEntry)
 
 
 class AuditAddressMiddleware:

@@ -230,6 +230,140 @@ class PreparedQuery:
         return result
 
 
+class PreparedInsert:
+    """The ``INSERT`` of one row of a model, its SQL written once by Django's own compiler and (PostgreSQL)
+    prepared on the server, like :class:`PreparedQuery`'s reads: ``save(obj)`` is ``obj.save()`` for a new row —
+    ``pre_save``/``post_save`` sent, each field's ``pre_save`` (``auto_now``, defaults) and ``get_db_prep_save``
+    applied, the key read back — without compiling the statement each time (issue 14: the inserts every transition
+    makes — its state-log record, its audit entry — and the order an intake records). A value that is an SQL
+    expression is refused (the compiled statement holds one placeholder per column)."""
+
+    def __init__(self, name: str, model: type[Model]):
+        self.name = name
+        self.model = model
+        self._compiled: dict[tuple, tuple] = {}
+        _ALL.append(self)
+
+    def clear(self) -> None:
+        self._compiled = {}
+
+    def _compile(self, obj, fields, returning, alias: str, connection):
+        from django.db.models.sql import InsertQuery
+
+        query = InsertQuery(self.model)
+        query.insert_values(fields, [obj])
+        compiler = query.get_compiler(using=alias)
+        compiler.returning_fields = returning
+        [(sql, params)] = compiler.as_sql()
+        if len(params) != len(fields) or sql.count("%s") != len(fields):
+            raise ImproperlyConfigured(f"{self.name}: a column is not one plain placeholder")
+        return sql, _server_side(self.name, sql, len(fields), connection)
+
+    def save(self, obj, *, using: str = "default"):
+        from django.db.models.signals import post_save, pre_save
+
+        model, meta = self.model, self.model._meta
+        if type(obj) is not model or not obj._state.adding:
+            raise ValueError(f"{self.name}: a new {model.__name__} only")
+        connection = connections[using]
+        obj._prepare_related_fields_for_save(operation_name="save")  # as Model.save: no unsaved related object
+        pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
+        fields = [f for f in meta.local_concrete_fields if not f.generated and not (f.primary_key and f.db_returning)]
+        returning = meta.db_returning_fields
+        key = (using, connection.vendor)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(obj, fields, returning, using, connection)
+        sql, server = compiled
+        params = []
+        for field in fields:
+            value = field.pre_save(obj, True)
+            if hasattr(value, "resolve_expression"):
+                raise ValueError(f"{self.name}: {field.name} is an expression")
+            params.append(field.get_db_prep_save(value, connection=connection))
+        with connection.cursor() as cursor:
+            if server["statement"] and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
+                prepared = connection.__dict__.setdefault("_orderdesk_prepared", set())
+                if server["statement"] not in prepared:
+                    with connection.connection.cursor() as raw:  # not a query of its own: see the module docstring
+                        raw.execute(server["prepare_sql"])
+                    prepared.add(server["statement"])
+                cursor.execute(server["execute_sql"], params)
+            else:
+                cursor.execute(sql, params)
+            if returning:
+                row = cursor.fetchone()
+                for field, value in zip(returning, row, strict=True):
+                    for converter in field.get_db_converters(connection):
+                        value = converter(value, field, connection)
+                    setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = using
+        post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
+        return obj
+
+
+class PreparedUpdate:
+    """The ``UPDATE`` of some columns of one row found by its key and the values ``match`` names (django-fsm's
+    concurrency guard: the state it was read in), statement written once per set of columns and (PostgreSQL)
+    prepared on the server. ``save(obj, update_fields, match)`` is ``obj.save(update_fields=…)`` for that row —
+    signals sent, each field's ``pre_save`` (``auto_now``) and ``get_db_prep_save`` applied — and returns how
+    many rows it changed (0: the row is gone or no longer matches). The statement is the plain
+    ``UPDATE t SET a = %s, … WHERE key = %s AND m = %s`` Django writes for such a save, quoted by the backend."""
+
+    def __init__(self, name: str, model: type[Model]):
+        self.name = name
+        self.model = model
+        self._compiled: dict[tuple, tuple] = {}
+        _ALL.append(self)
+
+    def clear(self) -> None:
+        self._compiled = {}
+
+    def save(self, obj, update_fields, match: dict, *, using: str = "default") -> int:
+        from django.db.models.signals import post_save, pre_save
+
+        model, meta = self.model, self.model._meta
+        connection = connections[using]
+        names = tuple(update_fields)
+        fields = [meta.get_field(name) for name in names]
+        matched = [meta.get_field(name) for name in match]
+        update_set = frozenset(names)
+        pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=update_set)
+        key = (names, tuple(match), using, connection.vendor)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            quote = connection.ops.quote_name
+            sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
+                   f"WHERE {' AND '.join(f'{quote(f.column)} = %s' for f in [meta.pk, *matched])}")
+            compiled = self._compiled[key] = (sql, _server_side(self.name, sql, len(fields) + 1 + len(matched),
+                                                                connection))
+        sql, server = compiled
+        params = []
+        for field in fields:
+            value = field.pre_save(obj, False)
+            if hasattr(value, "resolve_expression"):
+                raise ValueError(f"{self.name}: {field.name} is an expression")
+            params.append(field.get_db_prep_save(value, connection=connection))
+        params.append(meta.pk.get_db_prep_value(obj.pk, connection))
+        params += [f.get_db_prep_value(match[f.name], connection) for f in matched]
+        with connection.cursor() as cursor:
+            if server["statement"] and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
+                prepared = connection.__dict__.setdefault("_orderdesk_prepared", set())
+                if server["statement"] not in prepared:
+                    with connection.connection.cursor() as raw:  # not a query of its own: see the module docstring
+                        raw.execute(server["prepare_sql"])
+                    prepared.add(server["statement"])
+                cursor.execute(server["execute_sql"], params)
+            else:
+                cursor.execute(sql, params)
+            changed = cursor.rowcount
+        if changed:
+            post_save.send(sender=model, instance=obj, created=False, update_fields=update_set, raw=False,
+                           using=using)
+        return changed
+
+
 _STATEMENTS: dict[str, str] = {}
 
 

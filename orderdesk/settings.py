@@ -130,6 +130,8 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # connection (orderdesk.prepared, issue 14). Turn it off behind a pooler that does not keep session state
 # (PgBouncer in transaction mode).
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+# django-fsm-log writes each transition's record with its statement prepared once (orders.fsm_log)
+DJANGO_FSM_LOG_STORAGE_METHOD = "orders.fsm_log.PreparedBackend"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------

@@ -23,6 +23,7 @@ from django_fsm_log.models import StateLog
 
 from orderdesk import audit, roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, InvalidInput, NotFound
+from orderdesk.prepared import PreparedInsert, PreparedUpdate
 from orderdesk.rules import allows
 from orders import lifecycle
 from orders.forms import transition_form_class
@@ -194,6 +195,10 @@ def _write_lines(order: Order, lines: list[dict]) -> None:
     attach_lines(order, written)
 
 
+# an intake's INSERT of the order, its statement written once (orderdesk.prepared)
+_INSERT_ORDER = PreparedInsert("new order", Order)
+
+
 @transaction.atomic
 def create_order(
     *,
@@ -242,7 +247,8 @@ def create_order(
         created_by=user,
         total_amount=_lines_total(lines),
     )
-    order.save()  # once: the total is known before the lines are written
+    _INSERT_ORDER.save(order)  # once: the total is known before the lines are written (= order.save())
+    order._update_initial_state()
     _write_lines(order, lines)
     return order
 
@@ -385,6 +391,10 @@ def available_transitions(*, user, order: Order) -> list[dict]:
 _COLUMN_NAMES = {f.attname: f.name for f in Order._meta.concrete_fields if not f.primary_key}
 
 
+# the transition's UPDATE, its statement written once per set of changed columns (orderdesk.prepared)
+_SAVE_TRANSITION = PreparedUpdate("order after a transition", Order)
+
+
 def _column_values(order: Order) -> dict:
     return {attname: getattr(order, attname) for attname in _COLUMN_NAMES}
 
@@ -435,8 +445,11 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
             # only the columns the transition changed (and updated_at): an UPDATE of every column of the
             # order was a third of the save's cost, and a row lock does not need them
             after = _column_values(order)
-            order.save(update_fields=[_COLUMN_NAMES[a] for a, value in after.items() if before[a] != value]
-                       + ["updated_at"])
+            changed = [_COLUMN_NAMES[a] for a, value in after.items() if before[a] != value and a != "updated_at"]
+            # django-fsm's concurrency guard as Order.save would apply it: the row still in the state it was read in
+            if not _SAVE_TRANSITION.save(order, [*changed, "updated_at"], {"state": source_state}):
+                raise ConcurrentTransition("the order changed since it was read")
+            order._update_initial_state()
             audit.record(kind="transition", user=user, order=order, obj=order, name=name, before=source_state,
                          after=order.state, note=comment)
             # after-effects (lifecycle registry: owned by the department whose rows they write)

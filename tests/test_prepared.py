@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from orderdesk import roles
@@ -134,3 +134,57 @@ def test_without_server_side_statements_the_plain_sql_is_sent(sales_manager, set
     with CaptureQueriesContext(connection) as ctx:
         assert selectors.get_visible_order(sales_manager, order.pk).pk == order.pk
     assert ctx.captured_queries[0]["sql"].startswith('SELECT "orders_order"."id"')
+
+
+def test_a_prepared_insert_writes_the_row_save_writes(sales_manager):
+    """The audit entry through the prepared insert and the same entry through the ORM's save are the same row
+    (defaults, foreign key, nulls), and the key is read back."""
+    from django.db.models import F
+
+    from orderdesk import audit
+    from orderdesk.models import AuditEntry
+
+    order = make_order("received")
+    fast = audit.record(kind="transition", user=sales_manager, order=order, obj=order, name="submit",
+                        before="received", after="received", note="")
+    slow = AuditEntry(at=fast.at, user=sales_manager, kind="transition", order_ref=order.pk,
+                      object_type="orders.Order", object_id=str(order.pk), name="submit", before="received",
+                      after="received", note="", address=None)
+    models.Model.save(slow)
+    assert fast.pk and not fast._state.adding
+    columns = [f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+    rows = {pk: row for pk, *row in AuditEntry.objects.filter(pk__in=[fast.pk, slow.pk]).values_list("pk", *columns)}
+    assert rows[fast.pk] == rows[slow.pk]
+    with pytest.raises(ValueError):
+        audit._insert().save(fast)  # a saved row is not inserted again
+    entry = AuditEntry(kind="x", order_ref=F("order_ref"))
+    with pytest.raises(ValueError):
+        audit._insert().save(entry)  # an SQL expression has no placeholder of its own
+
+
+def test_a_prepared_update_changes_the_row_only_while_it_matches(sales_assistant):
+    from orderdesk.prepared import PreparedUpdate
+
+    order = make_order("received", assistant=sales_assistant)
+    update = PreparedUpdate("test order update", Order)
+    order.contact_name = "Someone Else"
+    assert update.save(order, ["contact_name", "updated_at"], {"state": "reviewed"}) == 0  # not in that state
+    assert Order.objects.get(pk=order.pk).contact_name != "Someone Else"
+    before = Order.objects.get(pk=order.pk).updated_at
+    assert update.save(order, ["contact_name", "updated_at"], {"state": "received"}) == 1
+    row = Order.objects.get(pk=order.pk)
+    assert row.contact_name == "Someone Else" and row.updated_at > before  # auto_now applied
+
+
+def test_the_transition_record_goes_through_the_prepared_backend(sales_assistant):
+    from django.conf import settings
+    from django_fsm_log.models import StateLog
+
+    from tests.factories import run
+
+    assert settings.DJANGO_FSM_LOG_STORAGE_METHOD == "orders.fsm_log.PreparedBackend"
+    order = make_order("received", assistant=sales_assistant)
+    run(order, "submit", sales_assistant)
+    log = StateLog.objects.get(object_id=order.pk, transition="submit")
+    assert (log.source_state, log.state, log.by_id, log.content_object) == ("received", "received",
+                                                                             sales_assistant.pk, order)
