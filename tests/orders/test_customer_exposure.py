@@ -159,3 +159,20 @@ def test_check_exposure_finds_and_repairs_a_difference(sales_manager):
     call_command("check_exposure", "--repair", stdout=out)
     assert selectors.credit_position_of(customer_id=order.customer_id)[1] == order.total_amount
     call_command("check_exposure", stdout=out)
+
+
+def test_a_writing_transaction_folds_a_customer_whose_entries_piled_up(sales_manager):
+    """Between two compactions a busy customer's entries pile up; the credit check of a writing transaction folds
+    them into one (the figure unchanged), a read outside a transaction leaves them."""
+    from django.db import transaction
+
+    order = make_order("reviewed")
+    drift = [Decimal("2.50") if k % 2 else Decimal("-1.50") for k in range(selectors.EXPOSURE_FOLD_AT + 5)]
+    for amount in drift:
+        CustomerExposure.objects.create(customer_id=order.customer_id, amount=amount)
+    rows = CustomerExposure.objects.filter(customer_id=order.customer_id)
+    before = selectors.live_open_exposure(customer=order.customer) + sum(drift)
+    with transaction.atomic():
+        assert selectors.credit_position_of(customer_id=order.customer_id)[1] == before
+    assert rows.count() == 1 and rows.get().amount == before
+    assert selectors.credit_position_of(customer_id=order.customer_id)[1] == before
