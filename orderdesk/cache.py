@@ -28,3 +28,8 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def raw_client(self):
+        """The ``redis.Redis`` client of the write pool, for commands Django's cache API lacks (the throttles'
+        counters: ``orderdesk.throttling``); keys made with ``make_and_validate_key``."""
+        return self._cache.get_client(write=True)

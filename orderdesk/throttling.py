@@ -12,8 +12,10 @@ request: at 1,200 requests a minute that is a list of 1,200 floats pickled to th
 numbers: the current fixed window (``duration`` long), its count and the previous window's count; a request is
 allowed while ``previous × (the share of the previous window still inside the sliding period) + current`` is
 under the rate. Within the first window this counts exactly (the 4th request of ``3/minute`` is refused); across
-windows it is the usual weighted estimate. Two cache round trips per request (read, write), as DRF's; the same
-race as DRF's between two simultaneous requests of one caller (one of them may go uncounted).
+windows it is the usual weighted estimate. On Redis (``orderdesk.cache.RedisCache``) each window is a counter
+of its own, counted up and read with the previous one in one round trip, exact under concurrency; on any other
+cache (the quick start's local memory) the three numbers are read and written (two calls, with the same race as
+DRF's between two simultaneous requests of one caller).
 """
 
 from __future__ import annotations
@@ -36,15 +38,36 @@ class _SettingsRate:
             return True
         now = self.timer()
         window = int(now // self.duration)
+        share = 1 - (now - window * self.duration) / self.duration  # of the previous window still counted
+        redis = getattr(self.cache, "raw_client", None)
+        if redis is not None:
+            return self._allow_on_redis(redis(), now, window, share)
         entry = self.cache.get(self.key)
         start, current, previous = entry if isinstance(entry, tuple) and len(entry) == 3 else (window, 0, 0)
         if start != window:
             previous, current = (current if start == window - 1 else 0), 0
-        share = 1 - (now - window * self.duration) / self.duration  # of the previous window still counted
         if previous * share + current >= self.num_requests:
             self._retry_after = self._retry(now, window, current, previous)
             return self.throttle_failure()
         self.cache.set(self.key, (window, current + 1, previous), 2 * self.duration)
+        return True
+
+    def _allow_on_redis(self, client, now: float, window: int, share: float) -> bool:
+        """The same count on Redis in one round trip: a counter per window (``INCR``, expiring after two windows)
+        and the previous window's, read together; a refused request takes its count back (``DECR``), so only
+        allowed requests count, as on any other cache."""
+        base = self.cache.make_and_validate_key(self.key)
+        current_key = f"{base}:w{window}"
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(current_key)
+        pipe.expire(current_key, 2 * self.duration)
+        pipe.get(f"{base}:w{window - 1}")
+        counted, _expiry, previous = pipe.execute()
+        current, previous = int(counted) - 1, int(previous or 0)
+        if previous * share + current >= self.num_requests:
+            client.decr(current_key)
+            self._retry_after = self._retry(now, window, current, previous)
+            return self.throttle_failure()
         return True
 
     def _retry(self, now: float, window: int, current: int, previous: int) -> float:

@@ -15,7 +15,13 @@ from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orderdesk.api import ChoiceLabelField, PreparedPrimaryKeyRelatedField, RoleFieldsMixin
+from orderdesk.api import (
+    ChoiceLabelField,
+    PreparedPrimaryKeyRelatedField,
+    RoleFieldsMixin,
+    SharedQuerysetMixin,
+    SharedQuerysetPrimaryKeyRelatedField,
+)
 from orderdesk.prepared import Many, PreparedQuery
 from orderdesk.roles import ROLES
 from orders.models import Channel, Clarification, Customer, Order, OrderLine, Product, PromiseChange, Signoff, State
@@ -79,7 +85,7 @@ def _greater_than_zero(value):
         raise serializers.ValidationError(_("The quantity must be greater than zero."))
 
 
-class LineProductField(serializers.PrimaryKeyRelatedField):
+class LineProductField(SharedQuerysetMixin, serializers.PrimaryKeyRelatedField):
     """A line's product, looked up with every other line's in one query (not one query per line).
 
     The first line read fetches the active products of all the lines the request names (``initial_data``
@@ -172,14 +178,14 @@ class OrderWriteSerializer(serializers.Serializer):
     requested_delivery_date = serializers.DateField()
     special_terms = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     # finance's payment terms (DESIGN §6b): default the customer's
-    payment_terms = serializers.PrimaryKeyRelatedField(
+    payment_terms = SharedQuerysetPrimaryKeyRelatedField(
         queryset=Order._meta.get_field("payment_terms").related_model.objects.filter(is_active=True),
         required=False, allow_null=True,
         help_text=_("Payment terms (id); by default the customer's."),
     )
     lines = OrderLineInputSerializer(many=True, allow_empty=False)
     # Who owns the order (create only; later changes go through `reassign/`). Default: the creator.
-    assistant = serializers.PrimaryKeyRelatedField(
+    assistant = SharedQuerysetPrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False,
         help_text=_("The owning sales assistant (create only; defaults to the creator)."),
     )
