@@ -426,10 +426,20 @@ def notify_many(*, kind: str, items: list[dict], fresh: bool = False) -> int:
     for start in range(0, len(keys), 5000):
         existing |= set(Notification.objects.filter(dedupe_key__in=keys[start:start + 5000])
                         .values_list("dedupe_key", flat=True))
-    Notification.objects.bulk_create([n for key, n in rows.items() if key not in existing], ignore_conflicts=True,
-                                     batch_size=2000)
+    new = [n for key, n in rows.items() if key not in existing]
+    if len(new) == 1:  # one reader (most transitions' notice): the same insert through a statement written once
+        _insert_notification().save(new[0])
+    else:
+        Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
     _write_outbox(mails)
     return len(rows) - len(existing)
+
+
+@cache
+def _insert_notification():
+    from orderdesk.prepared import PreparedInsert
+
+    return PreparedInsert("notification", Notification, ignore_conflicts=True)
 
 
 def notify_customer(*, order, event: str, dedupe: str, context: dict | None = None) -> EmailOutbox | None:

@@ -238,9 +238,12 @@ class PreparedInsert:
     makes — its state-log record, its audit entry — and the order an intake records). A value that is an SQL
     expression is refused (the compiled statement holds one placeholder per column)."""
 
-    def __init__(self, name: str, model: type[Model]):
+    def __init__(self, name: str, model: type[Model], *, ignore_conflicts: bool = False):
         self.name = name
         self.model = model
+        # ``bulk_create(ignore_conflicts=True)``'s ON CONFLICT DO NOTHING: a row that conflicts is not written (its
+        # key stays unset and ``save`` returns None)
+        self.ignore_conflicts = ignore_conflicts
         self._compiled: dict[tuple, tuple] = {}
         _ALL.append(self)
 
@@ -248,9 +251,10 @@ class PreparedInsert:
         self._compiled = {}
 
     def _compile(self, obj, fields, returning, alias: str, connection):
+        from django.db.models.constants import OnConflict
         from django.db.models.sql import InsertQuery
 
-        query = InsertQuery(self.model)
+        query = InsertQuery(self.model, on_conflict=OnConflict.IGNORE if self.ignore_conflicts else None)
         query.insert_values(fields, [obj])
         compiler = query.get_compiler(using=alias)
         compiler.returning_fields = returning
@@ -293,6 +297,8 @@ class PreparedInsert:
                 cursor.execute(sql, params)
             if returning:
                 row = cursor.fetchone()
+                if row is None:  # a conflict ignored: nothing written
+                    return None
                 for field, value in zip(returning, row, strict=True):
                     for converter in field.get_db_converters(connection):
                         value = converter(value, field, connection)

@@ -188,3 +188,22 @@ def test_the_transition_record_goes_through_the_prepared_backend(sales_assistant
     log = StateLog.objects.get(object_id=order.pk, transition="submit")
     assert (log.source_state, log.state, log.by_id, log.content_object) == ("received", "received",
                                                                              sales_assistant.pk, order)
+
+
+def test_a_prepared_insert_ignoring_conflicts_writes_nothing_twice(sales_manager):
+    """The single notification of a transition goes through a prepared insert with ON CONFLICT DO NOTHING, as the
+    bulk insert it replaces: a second row with the same dedupe key is not written."""
+    from notifications.models import Notification
+    from notifications.services import _insert_notification
+
+    order = make_order("received")
+
+    def note():
+        return Notification(user=sales_manager, kind="review_requested", order=order, message="m",
+                            message_id="review_requested", params={"number": order.number}, dedupe_key="k:1")
+
+    first = _insert_notification().save(note())
+    assert first is not None and first.pk
+    assert _insert_notification().save(note()) is None
+    assert Notification.objects.filter(dedupe_key="k:1").count() == 1
+    assert Notification.objects.get(pk=first.pk).params == {"number": order.number}
