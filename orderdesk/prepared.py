@@ -68,6 +68,10 @@ class _Compiled:
     width: int  # the columns a row of values holds
 
 
+#: The longest list (:class:`Many`) a prepared read keeps a statement for; a longer one runs as a plain queryset.
+MAX_PREPARED_LIST = 64
+
+
 @dataclass(frozen=True)
 class Many:
     """A parameter that is a list of values of `field` (an ``__in`` filter): each length is a shape of its own;
@@ -187,6 +191,9 @@ class PreparedQuery:
             if many and len(prepped) != len(items):  # out-of-range members dropped: a shape of the new length
                 sizes[-1] = (name, len(prepped))
             converted[name] = prepped
+        if any(size > MAX_PREPARED_LIST for _name, size in sizes):
+            # a long list (a scan's thousands of recipients) is a statement of its own each time: not kept
+            return list(self.build(shape, **{name: values[name] for name in self.params}))
         key = (shape, tuple(sizes), using, connection.vendor)
         compiled = self._compiled.get(key)
         if compiled is None:

@@ -207,3 +207,16 @@ def test_a_prepared_insert_ignoring_conflicts_writes_nothing_twice(sales_manager
     assert _insert_notification().save(note()) is None
     assert Notification.objects.filter(dedupe_key="k:1").count() == 1
     assert Notification.objects.get(pk=first.pk).params == {"number": order.number}
+
+
+def test_a_long_list_runs_as_a_plain_queryset_and_is_not_kept(sales_assistant):
+    from orderdesk.prepared import MAX_PREPARED_LIST
+
+    order = make_order("received", assistant=sales_assistant)
+    query = PreparedQuery(
+        "test long list", lambda shape, *, orders: OrderLine.objects.filter(order__in=orders).values_list("order_id"),
+        params={"orders": Many(OrderLine._meta.get_field("order"))},
+    )
+    ids = [order.pk, *range(10**6, 10**6 + MAX_PREPARED_LIST)]
+    assert query.fetch(orders=ids) == [(order.pk,)]
+    assert query._compiled == {}
