@@ -377,6 +377,74 @@ class PreparedUpdate:
         return changed
 
 
+class PreparedBulkInsert:
+    """``Model.objects.bulk_create(objs)`` with its statement written once (issue 14: an order's lines). On
+    PostgreSQL Django inserts two rows or more as ``INSERT … SELECT * FROM UNNEST(%s::type[], …)``, one array per
+    column: the same statement for any number of rows, so it is compiled once, by Django's own compiler, and
+    prepared on the server; the keys come back in the rows' order, as Django reads them. One row, or another
+    database, goes through ``bulk_create`` itself. Like ``bulk_create``: no signals, no ``save()``."""
+
+    def __init__(self, name: str, model: type[Model]):
+        self.name = name
+        self.model = model
+        self._compiled: dict[tuple, tuple] = {}
+        _ALL.append(self)
+
+    def clear(self) -> None:
+        self._compiled = {}
+
+    def save_all(self, objs: list, *, using: str = "default") -> list:
+        from django.db.models.sql import InsertQuery
+
+        connection = connections[using]
+        if len(objs) < 2 or connection.vendor != "postgresql":
+            return self.model._default_manager.using(using).bulk_create(objs)
+        meta = self.model._meta
+        fields = [f for f in meta.local_concrete_fields if not f.generated and not (f.primary_key and f.db_returning)]
+        returning = meta.db_returning_fields
+        key = (using, connection.vendor)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            query = InsertQuery(self.model)
+            query.insert_values(fields, objs)
+            compiler = query.get_compiler(using=using)
+            compiler.returning_fields = returning
+            [(sql, params)] = compiler.as_sql()
+            if "UNNEST(" not in sql or len(params) != len(fields):
+                return self.model._default_manager.using(using).bulk_create(objs)  # no constant statement
+            compiled = self._compiled[key] = (sql, _server_side(self.name, sql, len(fields), connection))
+        sql, server = compiled
+        params = []
+        for field in fields:
+            column = []
+            for obj in objs:
+                value = field.pre_save(obj, True)
+                if hasattr(value, "resolve_expression"):
+                    raise ValueError(f"{self.name}: {field.name} is an expression")
+                column.append(field.get_db_prep_save(value, connection=connection))
+            params.append(column)
+        with connection.cursor() as cursor:
+            if getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
+                prepared = connection.__dict__.setdefault("_orderdesk_prepared", set())
+                if server["statement"] not in prepared:
+                    with connection.connection.cursor() as raw:  # not a query of its own: see the module docstring
+                        raw.execute(server["prepare_sql"])
+                    prepared.add(server["statement"])
+                cursor.execute(server["execute_sql"], params)
+            else:
+                cursor.execute(sql, params)
+            rows = cursor.fetchall() if returning else []
+        for obj, row in zip(objs, rows, strict=bool(returning)):
+            for field, value in zip(returning, row, strict=True):
+                for converter in field.get_db_converters(connection):
+                    value = converter(value, field, connection)
+                setattr(obj, field.attname, value)
+        for obj in objs:
+            obj._state.adding = False
+            obj._state.db = using
+        return objs
+
+
 _STATEMENTS: dict[str, str] = {}
 
 

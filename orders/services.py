@@ -23,7 +23,7 @@ from django_fsm_log.models import StateLog
 
 from orderdesk import audit, roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, InvalidInput, NotFound
-from orderdesk.prepared import PreparedInsert, PreparedUpdate
+from orderdesk.prepared import PreparedBulkInsert, PreparedInsert, PreparedUpdate
 from orderdesk.rules import allows
 from orders import lifecycle
 from orders.forms import transition_form_class
@@ -178,7 +178,7 @@ def _lines_total(lines: list[dict]) -> Decimal:
 
 def _write_lines(order: Order, lines: list[dict]) -> None:
     """The order's lines in one statement; the written lines stay on the order (no re-read for the answer)."""
-    written = OrderLine.objects.bulk_create(
+    written = _INSERT_LINES.save_all(
         [
             OrderLine(
                 order=order,
@@ -195,8 +195,9 @@ def _write_lines(order: Order, lines: list[dict]) -> None:
     attach_lines(order, written)
 
 
-# an intake's INSERT of the order, its statement written once (orderdesk.prepared)
+# an intake's INSERT of the order and of its lines, their statements written once (orderdesk.prepared)
 _INSERT_ORDER = PreparedInsert("new order", Order)
+_INSERT_LINES = PreparedBulkInsert("order lines", OrderLine)
 
 
 @transaction.atomic

@@ -220,3 +220,26 @@ def test_a_long_list_runs_as_a_plain_queryset_and_is_not_kept(sales_assistant):
     ids = [order.pk, *range(10**6, 10**6 + MAX_PREPARED_LIST)]
     assert query.fetch(orders=ids) == [(order.pk,)]
     assert query._compiled == {}
+
+
+def test_a_prepared_bulk_insert_writes_what_bulk_create_writes(sales_assistant):
+    from orderdesk.prepared import PreparedBulkInsert
+
+    order = make_order("received", assistant=sales_assistant)
+    product = order.lines.first().product
+
+    def lines(start, n):
+        return [OrderLine(order=order, position=start + k, product=product, specification=f"s{k}",
+                          quantity=Decimal("1.500"), unit_price=Decimal("2.25")) for k in range(n)]
+
+    insert = PreparedBulkInsert("test lines", OrderLine)
+    fast = insert.save_all(lines(10, 3))
+    slow = OrderLine.objects.bulk_create(lines(20, 3))
+    assert all(x.pk and not x._state.adding for x in fast)
+    columns = ["specification", "quantity", "unit_price", "product_id", "order_id"]
+    read = {pk: row for pk, *row in OrderLine.objects.filter(pk__in=[x.pk for x in fast + slow])
+            .values_list("pk", *columns)}
+    assert [read[x.pk] for x in fast] == [read[x.pk] for x in slow]
+    assert [x.position for x in OrderLine.objects.filter(pk__in=[x.pk for x in fast]).order_by("pk")] == [10, 11, 12]
+    one = insert.save_all(lines(30, 1))  # one row: bulk_create itself
+    assert one[0].pk and OrderLine.objects.get(pk=one[0].pk).position == 30
