@@ -234,7 +234,10 @@ def _tracking_url_parts(site_url: str, script_prefix: str) -> tuple[str, str]:
 
 class Order(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
+    # no index of its own: (customer, state) below serves every lookup by customer (issue 14: each index is
+    # written on every insert and on every change of state)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"),
+                                 db_index=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     contact_name = models.CharField(_("contact name"), max_length=100)
     contact_phone = models.CharField(_("contact phone"), max_length=50)
@@ -247,11 +250,13 @@ class Order(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
         "finance.PaymentTerms", on_delete=models.PROTECT, null=True, blank=True, related_name="orders",
         verbose_name=_("payment terms"),
     )
-    state = FSMField(_("state"), default=State.RECEIVED, choices=State.choices, protected=True, db_index=True)
+    # indexed by (state, promised date) below, which serves every lookup by state
+    state = FSMField(_("state"), default=State.RECEIVED, choices=State.choices, protected=True)
     total_amount = models.DecimalField(_("total amount"), max_digits=16, decimal_places=2, default=ZERO)
 
-    assistant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assisted_orders", verbose_name=_("assistant")
+    assistant = models.ForeignKey(  # indexed by (assistant, state) below
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assisted_orders", verbose_name=_("assistant"),
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_orders", verbose_name=_("created by")
