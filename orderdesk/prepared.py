@@ -62,9 +62,7 @@ class _Compiled:
     annotations: tuple[tuple[str, int], ...]
     converters: dict
     locks: bool
-    statement: str  # the server-side statement's name (PostgreSQL)
-    prepare_sql: str
-    execute_sql: str
+    server: dict  # the server-side statement (PostgreSQL): its name, PREPARE and EXECUTE (:func:`_server_side`)
     width: int  # the columns a row of values holds
 
 
@@ -160,7 +158,7 @@ class PreparedQuery:
             sql=sql, params=tuple(params), slots=slots, model=model, init_list=init_list, fields_start=start,
             fields_end=end, populators=populators, annotations=tuple((compiler.annotation_col_map or {}).items()),
             converters=compiler.get_converters(columns), locks=bool(queryset.query.select_for_update),
-            width=compiler.col_count, **_server_side(self.name, sql, len(params), connection),
+            width=compiler.col_count, server=_server_side(self.name, sql, len(params), connection),
         )
 
     def fetch(self, shape: Hashable = (), *, using: str = "default", **values) -> list:
@@ -208,15 +206,7 @@ class PreparedQuery:
         for position, name, index in compiled.slots:
             params[position] = converted[name][index]
         with connection.cursor() as cursor:
-            if compiled.statement and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
-                prepared = connection.__dict__.setdefault("_orderdesk_prepared", set())
-                if compiled.statement not in prepared:
-                    with connection.connection.cursor() as raw:  # not a query of its own: see the docstring
-                        raw.execute(compiled.prepare_sql)
-                    prepared.add(compiled.statement)
-                cursor.execute(compiled.execute_sql, params)
-            else:
-                cursor.execute(compiled.sql, params)
+            _execute(cursor, connection, compiled.sql, compiled.server, params)
             rows = cursor.fetchall()
         if not rows:
             return []
@@ -286,30 +276,14 @@ class PreparedInsert:
         if compiled is None:
             compiled = self._compiled[key] = self._compile(obj, fields, returning, using, connection)
         sql, server = compiled
-        params = []
-        for field in fields:
-            value = field.pre_save(obj, True)
-            if hasattr(value, "resolve_expression"):
-                raise ValueError(f"{self.name}: {field.name} is an expression")
-            params.append(field.get_db_prep_save(value, connection=connection))
+        params = [_db_value(self.name, field, obj, True, connection) for field in fields]
         with connection.cursor() as cursor:
-            if server["statement"] and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
-                prepared = connection.__dict__.setdefault("_orderdesk_prepared", set())
-                if server["statement"] not in prepared:
-                    with connection.connection.cursor() as raw:  # not a query of its own: see the module docstring
-                        raw.execute(server["prepare_sql"])
-                    prepared.add(server["statement"])
-                cursor.execute(server["execute_sql"], params)
-            else:
-                cursor.execute(sql, params)
+            _execute(cursor, connection, sql, server, params)
             if returning:
                 row = cursor.fetchone()
                 if row is None:  # a conflict ignored: nothing written
                     return None
-                for field, value in zip(returning, row, strict=True):
-                    for converter in field.get_db_converters(connection):
-                        value = converter(value, field, connection)
-                    setattr(obj, field.attname, value)
+                _set_returned(obj, returning, row, connection)
         obj._state.adding = False
         obj._state.db = using
         post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
@@ -352,24 +326,11 @@ class PreparedUpdate:
             compiled = self._compiled[key] = (sql, _server_side(self.name, sql, len(fields) + 1 + len(matched),
                                                                 connection))
         sql, server = compiled
-        params = []
-        for field in fields:
-            value = field.pre_save(obj, False)
-            if hasattr(value, "resolve_expression"):
-                raise ValueError(f"{self.name}: {field.name} is an expression")
-            params.append(field.get_db_prep_save(value, connection=connection))
+        params = [_db_value(self.name, field, obj, False, connection) for field in fields]
         params.append(meta.pk.get_db_prep_value(obj.pk, connection))
         params += [f.get_db_prep_value(match[f.name], connection) for f in matched]
         with connection.cursor() as cursor:
-            if server["statement"] and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
-                prepared = connection.__dict__.setdefault("_orderdesk_prepared", set())
-                if server["statement"] not in prepared:
-                    with connection.connection.cursor() as raw:  # not a query of its own: see the module docstring
-                        raw.execute(server["prepare_sql"])
-                    prepared.add(server["statement"])
-                cursor.execute(server["execute_sql"], params)
-            else:
-                cursor.execute(sql, params)
+            _execute(cursor, connection, sql, server, params)
             changed = cursor.rowcount
         if changed:
             post_save.send(sender=model, instance=obj, created=False, update_fields=update_set, raw=False,
@@ -414,35 +375,47 @@ class PreparedBulkInsert:
                 return self.model._default_manager.using(using).bulk_create(objs)  # no constant statement
             compiled = self._compiled[key] = (sql, _server_side(self.name, sql, len(fields), connection))
         sql, server = compiled
-        params = []
-        for field in fields:
-            column = []
-            for obj in objs:
-                value = field.pre_save(obj, True)
-                if hasattr(value, "resolve_expression"):
-                    raise ValueError(f"{self.name}: {field.name} is an expression")
-                column.append(field.get_db_prep_save(value, connection=connection))
-            params.append(column)
+        params = [[_db_value(self.name, field, obj, True, connection) for obj in objs] for field in fields]
         with connection.cursor() as cursor:
-            if getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
-                prepared = connection.__dict__.setdefault("_orderdesk_prepared", set())
-                if server["statement"] not in prepared:
-                    with connection.connection.cursor() as raw:  # not a query of its own: see the module docstring
-                        raw.execute(server["prepare_sql"])
-                    prepared.add(server["statement"])
-                cursor.execute(server["execute_sql"], params)
-            else:
-                cursor.execute(sql, params)
+            _execute(cursor, connection, sql, server, params)
             rows = cursor.fetchall() if returning else []
         for obj, row in zip(objs, rows, strict=bool(returning)):
-            for field, value in zip(returning, row, strict=True):
-                for converter in field.get_db_converters(connection):
-                    value = converter(value, field, connection)
-                setattr(obj, field.attname, value)
+            _set_returned(obj, returning, row, connection)
         for obj in objs:
             obj._state.adding = False
             obj._state.db = using
         return objs
+
+
+def _execute(cursor, connection, sql: str, server: dict, params) -> None:
+    """Run `sql` with `params`: on PostgreSQL as its prepared statement (``PREPARE`` once per connection, outside
+    the query log: see the module docstring; then ``EXECUTE``), elsewhere or when turned off as itself."""
+    if server["statement"] and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
+        prepared = connection.__dict__.setdefault("_orderdesk_prepared", set())
+        if server["statement"] not in prepared:
+            with connection.connection.cursor() as raw:
+                raw.execute(server["prepare_sql"])
+            prepared.add(server["statement"])
+        cursor.execute(server["execute_sql"], params)
+    else:
+        cursor.execute(sql, params)
+
+
+def _db_value(name: str, field, obj, add: bool, connection):
+    """A column's value as ``Model.save`` writes it: the field's ``pre_save`` (``auto_now``), then its
+    ``get_db_prep_save``; an SQL expression has no place in a statement of placeholders."""
+    value = field.pre_save(obj, add)
+    if hasattr(value, "resolve_expression"):
+        raise ValueError(f"{name}: {field.name} is an expression")
+    return field.get_db_prep_save(value, connection=connection)
+
+
+def _set_returned(obj, returning, row, connection) -> None:
+    """The values an insert returned (the key) onto the instance, through the fields' converters."""
+    for field, value in zip(returning, row, strict=True):
+        for converter in field.get_db_converters(connection):
+            value = converter(value, field, connection)
+        setattr(obj, field.attname, value)
 
 
 _STATEMENTS: dict[str, str] = {}

@@ -213,22 +213,6 @@ _CREDIT_POSITION = PreparedQuery(
 EXPOSURE_FOLD_AT = 32
 
 
-def fold_exposure(customer_id) -> None:
-    """Fold one customer's exposure entries into one (inside the caller's transaction). The entries are deleted and
-    read back in one statement, as :func:`orders.services.compact_state_tallies` does: an entry a concurrent
-    transaction appends meanwhile is left as it is, one a concurrent fold took is not counted twice."""
-    from django.db import connection
-
-    from orders.models import CustomerExposure
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {CustomerExposure._meta.db_table} WHERE customer_id = %s RETURNING amount",  # noqa: S608
-                       [customer_id])
-        total = sum((Decimal(str(amount)) for (amount,) in cursor.fetchall()), Decimal("0"))
-    if total:
-        CustomerExposure.objects.create(customer_id=customer_id, amount=total.quantize(Decimal("0.01")))
-
-
 def credit_position_of(*, customer_id, exclude_order=None) -> tuple[Decimal, Decimal]:
     """The customer's credit limit and open exposure (:func:`live_open_exposure`'s figure) in one query, read
     from the running sum the database keeps (:class:`orders.models.CustomerExposure`): a handful of rows
@@ -243,7 +227,10 @@ def credit_position_of(*, customer_id, exclude_order=None) -> tuple[Decimal, Dec
     from django.db import connection
 
     if (entries or 0) > EXPOSURE_FOLD_AT and connection.in_atomic_block:
-        fold_exposure(customer_id)  # a writing transaction (approve): the next check reads one entry
+        # a writing transaction (approve) tidies the running sum it read, so the next check reads one entry
+        from orders.services import fold_customer_exposure
+
+        fold_customer_exposure(customer_id)
     exposure = (exposure or Decimal("0")) - _own_exposure(exclude_order)
     return limit, exposure.quantize(Decimal("0.01"))
 

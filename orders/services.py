@@ -14,7 +14,7 @@ import logging
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -694,40 +694,51 @@ def revise_promise(*, user, order_id, promised_delivery_date, reason: str):
 
 
 # --- the per-state tallies (issue 14) ----------------------------------------------------------------------
-def compact_state_tallies() -> int:
-    """Fold the rows of :class:`orders.models.OrderStateTally` into one per (state, promised date) and those of
-    :class:`orders.models.CustomerExposure` into one per customer, dropping the ones that sum to zero; returns how
-    many rows were folded. The rows are deleted and read back in one statement (``DELETE … RETURNING``): a row a
-    concurrent write appends after it is left for the next run, never lost. The customers' tallies
-    (:class:`orders.models.CustomerStateTally`) are folded with them (:func:`compact_customer_tallies`)."""
-    from collections import Counter
+def fold_rows(model, keys: tuple[str, ...], sums: tuple[str, ...], *, where: str = "", params=()) -> int:
+    """Fold the rows of a running tally (``model``) into one per ``keys``, adding up ``sums`` and dropping the keys
+    whose sums are all zero; returns how many rows were folded. The rows are deleted and read back in one statement
+    (``DELETE … RETURNING``): a row a concurrent write appends meanwhile is left for the next fold, one a concurrent
+    fold took is not counted twice. ``where`` (SQL, with ``params``) folds part of the table. Run it inside the
+    caller's transaction."""
+    meta = model._meta
+    columns = [meta.get_field(name) for name in (*keys, *sums)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {meta.db_table} {where} RETURNING "  # noqa: S608 - our table and columns
+                       f"{', '.join(connection.ops.quote_name(f.column) for f in columns)}", list(params))
+        rows = cursor.fetchall()
+    key_fields, sum_fields = columns[:len(keys)], columns[len(keys):]
 
+    def number(field, value):
+        return Decimal(str(value)) if isinstance(field, models.DecimalField) else int(value)
+
+    totals: dict[tuple, list] = {}
+    for row in rows:
+        key = tuple(f.to_python(v) for f, v in zip(key_fields, row, strict=False))
+        acc = totals.setdefault(key, [number(f, 0) for f in sum_fields])
+        for i, (f, value) in enumerate(zip(sum_fields, row[len(keys):], strict=True)):
+            acc[i] += number(f, value or 0)
+    folded = []
+    for key, values in totals.items():
+        if not any(values):
+            continue
+        values = [v.quantize(Decimal(1).scaleb(-f.decimal_places)) if isinstance(f, models.DecimalField) else v
+                  for f, v in zip(sum_fields, values, strict=True)]
+        folded.append(model(**{f.attname: v for f, v in zip(columns, (*key, *values), strict=True)}))
+    model.objects.bulk_create(folded, batch_size=1000)
+    return len(rows)
+
+
+def compact_state_tallies() -> int:
+    """Fold the running tallies the database keeps (beat, every five minutes): the orders by state and promised date
+    (:class:`orders.models.OrderStateTally`), each customer's open exposure (:class:`orders.models.CustomerExposure`)
+    and the orders by customer, state and submission (:class:`orders.models.CustomerStateTally`, through
+    :func:`compact_customer_tallies`); returns how many rows of the first two were folded."""
     from orders.models import CustomerExposure
 
     compact_customer_tallies()
-    folded = 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        table = OrderStateTally._meta.db_table
-        cursor.execute(f"DELETE FROM {table} RETURNING state, promised_delivery_date, n")  # noqa: S608 (our table)
-        rows = cursor.fetchall()
-        sums: Counter = Counter()
-        for state, promised, n in rows:
-            sums[(state, promised)] += n
-        OrderStateTally.objects.bulk_create(
-            [OrderStateTally(state=state, promised_delivery_date=promised, n=n)
-             for (state, promised), n in sums.items() if n], batch_size=1000)
-        folded += len(rows)
-        table = CustomerExposure._meta.db_table
-        cursor.execute(f"DELETE FROM {table} RETURNING customer_id, amount")  # noqa: S608 (our table)
-        rows = cursor.fetchall()
-        amounts: dict[int, Decimal] = {}
-        for customer_id, amount in rows:
-            amounts[customer_id] = amounts.get(customer_id, Decimal("0")) + Decimal(str(amount))
-        CustomerExposure.objects.bulk_create(
-            [CustomerExposure(customer_id=customer_id, amount=amount.quantize(Decimal("0.01")))
-             for customer_id, amount in amounts.items() if amount], batch_size=1000)
-        folded += len(rows)
-    return folded
+    with transaction.atomic():
+        return (fold_rows(OrderStateTally, ("state", "promised_delivery_date"), ("n",))
+                + fold_rows(CustomerExposure, ("customer",), ("amount",)))
 
 
 def compact_customer_tallies() -> int:
@@ -735,16 +746,13 @@ def compact_customer_tallies() -> int:
     :func:`compact_state_tallies` does; returns how many rows were folded."""
     from orders.models import CustomerStateTally
 
-    table = CustomerStateTally._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} RETURNING customer_id, state, submitted, n, amount")  # noqa: S608
-        rows = cursor.fetchall()
-        sums: dict = {}
-        for customer_id, state, submitted, n, amount in rows:
-            key = (customer_id, state, bool(submitted))
-            count, total = sums.get(key, (0, Decimal("0")))
-            sums[key] = (count + n, total + Decimal(str(amount)))
-        CustomerStateTally.objects.bulk_create(
-            [CustomerStateTally(customer_id=customer_id, state=state, submitted=submitted, n=n, amount=amount)
-             for (customer_id, state, submitted), (n, amount) in sums.items() if n or amount], batch_size=1000)
-    return len(rows)
+    with transaction.atomic():
+        return fold_rows(CustomerStateTally, ("customer", "state", "submitted"), ("n", "amount"))
+
+
+def fold_customer_exposure(customer_id) -> int:
+    """Fold one customer's exposure entries into one, inside the caller's transaction (a credit check that found
+    them piled up between two compactions: :func:`orders.selectors.credit_position_of`)."""
+    from orders.models import CustomerExposure
+
+    return fold_rows(CustomerExposure, ("customer",), ("amount",), where="WHERE customer_id = %s", params=[customer_id])
