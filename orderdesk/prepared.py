@@ -227,7 +227,20 @@ class PreparedQuery:
         return result
 
 
-class PreparedInsert:
+class _PreparedWrite:
+    """A write of one model whose statements are compiled once per shape (forgotten with a changed setting)."""
+
+    def __init__(self, name: str, model: type[Model]):
+        self.name = name
+        self.model = model
+        self._compiled: dict[tuple, tuple] = {}
+        _ALL.append(self)
+
+    def clear(self) -> None:
+        self._compiled = {}
+
+
+class PreparedInsert(_PreparedWrite):
     """The ``INSERT`` of one row of a model, its SQL written once by Django's own compiler and (PostgreSQL)
     prepared on the server, like :class:`PreparedQuery`'s reads: ``save(obj)`` is ``obj.save()`` for a new row —
     ``pre_save``/``post_save`` sent, each field's ``pre_save`` (``auto_now``, defaults) and ``get_db_prep_save``
@@ -236,16 +249,10 @@ class PreparedInsert:
     expression is refused (the compiled statement holds one placeholder per column)."""
 
     def __init__(self, name: str, model: type[Model], *, ignore_conflicts: bool = False):
-        self.name = name
-        self.model = model
+        super().__init__(name, model)
         # ``bulk_create(ignore_conflicts=True)``'s ON CONFLICT DO NOTHING: a row that conflicts is not written (its
         # key stays unset and ``save`` returns None)
         self.ignore_conflicts = ignore_conflicts
-        self._compiled: dict[tuple, tuple] = {}
-        _ALL.append(self)
-
-    def clear(self) -> None:
-        self._compiled = {}
 
     def _compile(self, obj, fields, returning, alias: str, connection):
         from django.db.models.constants import OnConflict
@@ -290,7 +297,7 @@ class PreparedInsert:
         return obj
 
 
-class PreparedUpdate:
+class PreparedUpdate(_PreparedWrite):
     """The ``UPDATE`` of some columns of one row found by its key and the values ``match`` names (django-fsm's
     concurrency guard: the state it was read in), statement written once per set of columns and (PostgreSQL)
     prepared on the server. ``save(obj, update_fields, match)`` is ``obj.save(update_fields=…)`` for that row —
@@ -298,14 +305,6 @@ class PreparedUpdate:
     many rows it changed (0: the row is gone or no longer matches). The statement is the plain
     ``UPDATE t SET a = %s, … WHERE key = %s AND m = %s`` Django writes for such a save, quoted by the backend."""
 
-    def __init__(self, name: str, model: type[Model]):
-        self.name = name
-        self.model = model
-        self._compiled: dict[tuple, tuple] = {}
-        _ALL.append(self)
-
-    def clear(self) -> None:
-        self._compiled = {}
 
     def save(self, obj, update_fields, match: dict, *, using: str = "default") -> int:
         from django.db.models.signals import post_save, pre_save
@@ -338,21 +337,13 @@ class PreparedUpdate:
         return changed
 
 
-class PreparedBulkInsert:
+class PreparedBulkInsert(_PreparedWrite):
     """``Model.objects.bulk_create(objs)`` with its statement written once (issue 14: an order's lines). On
     PostgreSQL Django inserts two rows or more as ``INSERT … SELECT * FROM UNNEST(%s::type[], …)``, one array per
     column: the same statement for any number of rows, so it is compiled once, by Django's own compiler, and
     prepared on the server; the keys come back in the rows' order, as Django reads them. One row, or another
     database, goes through ``bulk_create`` itself. Like ``bulk_create``: no signals, no ``save()``."""
 
-    def __init__(self, name: str, model: type[Model]):
-        self.name = name
-        self.model = model
-        self._compiled: dict[tuple, tuple] = {}
-        _ALL.append(self)
-
-    def clear(self) -> None:
-        self._compiled = {}
 
     def save_all(self, objs: list, *, using: str = "default") -> list:
         from django.db.models.sql import InsertQuery
