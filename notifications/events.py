@@ -25,7 +25,7 @@ from django.db import transaction
 
 from notifications import messages
 from notifications.models import Notification
-from notifications.services import notify, notify_customer, recipients, restricted
+from notifications.services import notify, notify_customer, outbox_batch, recipients, restricted
 from orderdesk import roles
 from orderdesk.roles import FieldClass, Role
 
@@ -84,14 +84,16 @@ def notify_transition(*, log_id: int | None, order_id: int, name: str, actor_id:
         actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     dedupe = f"transition:{log_id or f'{order_id}:{name}'}"
     created = 0
-    for kind, users in _recipients_for(order, notices):
-        message_id, params = kind, {}
-        if kind == Kind.ORDER_RETURNED and comment.strip():
-            message_id, params = "order_returned_reason", {"reason": restricted(comment.strip()[:500], FieldClass.INTERNAL)}
-        created += notify(kind=kind, order=order, users=users, dedupe=dedupe, actor=actor,
-                          message_id=message_id, params=params, fresh=log_id is not None)
-    for event in customer_events:
-        notify_customer(order=order, event=event, dedupe=dedupe)
+    with outbox_batch():  # every notice's rows and the customer's e-mails: one insert each
+        for kind, users in _recipients_for(order, notices):
+            message_id, params = kind, {}
+            if kind == Kind.ORDER_RETURNED and comment.strip():
+                message_id, params = "order_returned_reason", {
+                    "reason": restricted(comment.strip()[:500], FieldClass.INTERNAL)}
+            created += notify(kind=kind, order=order, users=users, dedupe=dedupe, actor=actor,
+                              message_id=message_id, params=params, fresh=log_id is not None)
+        for event in customer_events:
+            notify_customer(order=order, event=event, dedupe=dedupe)
     return created
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import datetime
 import json
 import logging
@@ -27,7 +28,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -243,7 +244,7 @@ class _Probe:
 
 
 class _StaffMails:
-    """The staff e-mails of one :func:`notify_many` call, rendered once per language and kind and filled in.
+    """The staff e-mails of :func:`notify_many`, rendered once per language and kind (per process) and filled in.
 
     The template (``notifications/email/staff.txt``) is rendered once with marker values for the reader's
     name, the message, the order number and link; each e-mail replaces the markers. The shortcut is taken
@@ -251,33 +252,43 @@ class _StaffMails:
     rendered both ways came out the same; otherwise every e-mail is rendered in full."""
 
     MARKS = {"name": "\x01N\x01", "message": "\x01M\x01", "number": "\x01O\x01", "url": "\x01U\x01"}
+    TEMPLATE = "notifications/email/staff.txt"
 
     def __init__(self, preferences_url: str):
         self.preferences_url = preferences_url
-        self.skeletons: dict[tuple, str | None] = {}
+        # Kept on the loaded template (the engine's cached loader hands out the same one while the file is
+        # unchanged; a reloaded template is another object, with no skeletons): checked once per process, not
+        # rendered twice at every transition's notice.
+        self.template = get_template(self.TEMPLATE)
+        loaded = getattr(self.template, "template", self.template)
+        self.skeletons: dict[tuple, str | None] = loaded.__dict__.setdefault("_orderdesk_skeletons", {})
 
     def render(self, *, user, order, message: str, kind_label: str, order_url: str, language: str):
         context = {"user": user, "message": message, "order": order, "kind_label": kind_label,
                    "order_url": order_url, "preferences_url": self.preferences_url}
-        key = (language, kind_label, order is not None, bool(order_url))
+        key = (language, kind_label, order is not None, bool(order_url), self.preferences_url)
         if key not in self.skeletons:
-            full = _render("staff", context, language)
+            full = self._full(context, language)
             skeleton = self._skeleton(key, language, kind_label)
             same = skeleton is not None and _subject_and_body(self._fill(skeleton, user, order, message, order_url)) == full
             self.skeletons[key] = skeleton if same else None
             return full
         skeleton = self.skeletons[key]
         if skeleton is None:
-            return _render("staff", context, language)
+            return self._full(context, language)
         return _subject_and_body(self._fill(skeleton, user, order, message, order_url))
 
+    def _full(self, context: dict, language: str) -> tuple[str, str]:
+        with translation.override(language):
+            return _subject_and_body(self.template.render(context))
+
     def _skeleton(self, key, language, kind_label) -> str | None:
-        _language, _label, has_order, has_url = key
+        _language, _label, has_order, has_url, _preferences_url = key
         marks, asked = self.MARKS, set()
         user = _Probe(asked, get_full_name=lambda: marks["name"], username=marks["name"])
         order = _Probe(asked, number=marks["number"]) if has_order else None
         with translation.override(language):
-            text = render_to_string("notifications/email/staff.txt", {
+            text = self.template.render({
                 "user": user, "message": marks["message"], "order": order, "kind_label": kind_label,
                 "order_url": marks["url"] if has_url else "", "preferences_url": self.preferences_url,
             })
@@ -427,19 +438,59 @@ def notify_many(*, kind: str, items: list[dict], fresh: bool = False) -> int:
         existing |= set(Notification.objects.filter(dedupe_key__in=keys[start:start + 5000])
                         .values_list("dedupe_key", flat=True))
     new = [n for key, n in rows.items() if key not in existing]
-    if len(new) == 1:  # one reader (most transitions' notice): the same insert through a statement written once
-        _insert_notification().save(new[0])
+    batch = _OUTBOX_BATCH.get()
+    if batch is not None:  # written with the rest of the batch (outbox_batch)
+        batch.notifications += new
+        batch.mails += mails
     else:
-        Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
-    _write_outbox(mails)
+        _insert_notifications().save_all(new)  # ON CONFLICT DO NOTHING: a key written meanwhile is not written twice
+        _write_outbox(mails)
     return len(rows) - len(existing)
 
 
-@cache
-def _insert_notification():
-    from orderdesk.prepared import PreparedInsert
+@dataclasses.dataclass
+class _Batch:
+    notifications: list = dataclasses.field(default_factory=list)
+    mails: list = dataclasses.field(default_factory=list)
 
-    return PreparedInsert("notification", Notification, ignore_conflicts=True)
+
+_OUTBOX_BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("outbox_batch", default=None)
+
+
+@contextlib.contextmanager
+def outbox_batch():
+    """Inside, :func:`notify`, :func:`notify_many` and :func:`notify_customer` keep the rows they would write, and
+    at the end they are written in one insert of notifications and one of e-mails (a transition's notices to
+    staff and its e-mail to the customer: issue 14). The texts, keys and answers are the same; only
+    :func:`notify_customer` returns its e-mail unsaved (its key comes at the end). Nothing is written if the
+    block raises (the caller's transaction rolls back anyway)."""
+    if _OUTBOX_BATCH.get() is not None:  # already batching: the outer block writes
+        yield
+        return
+    batch = _Batch()
+    token = _OUTBOX_BATCH.set(batch)
+    try:
+        yield
+    finally:
+        _OUTBOX_BATCH.reset(token)
+    _insert_notifications().save_all(batch.notifications)
+    _write_outbox(batch.mails)
+
+
+@cache
+def _insert_notifications():
+    """The in-app rows' insert, its statement written once (orderdesk.prepared; thousands: ``bulk_create``)."""
+    from orderdesk.prepared import PreparedBulkInsert
+
+    return PreparedBulkInsert("notifications", Notification, ignore_conflicts="dedupe_key")
+
+
+@cache
+def _insert_mails():
+    """The outbox rows' insert, returning the keys of those written (orderdesk.prepared)."""
+    from orderdesk.prepared import PreparedBulkInsert
+
+    return PreparedBulkInsert("e-mails", EmailOutbox, ignore_conflicts="dedupe_key")
 
 
 def notify_customer(*, order, event: str, dedupe: str, context: dict | None = None) -> EmailOutbox | None:
@@ -461,23 +512,25 @@ def notify_customer(*, order, event: str, dedupe: str, context: dict | None = No
         },
         language,
     )
-    rows = _write_outbox(
-        [
-            EmailOutbox(
-                recipient=customer.email, subject=subject, body=body, language=language, kind=f"customer_{event}",
-                order=order, dedupe_key=f"{dedupe}:customer:{event}",
-            )
-        ]
+    mail = EmailOutbox(
+        recipient=customer.email, subject=subject, body=body, language=language, kind=f"customer_{event}",
+        order=order, dedupe_key=f"{dedupe}:customer:{event}",
     )
+    batch = _OUTBOX_BATCH.get()
+    if batch is not None:  # written at the end of the batch (outbox_batch)
+        batch.mails.append(mail)
+        return mail
+    rows = _write_outbox([mail])
     return rows[0] if rows else None
 
 
 def _write_outbox(mails: list[EmailOutbox]) -> list[EmailOutbox]:
     if not mails:
         return []
-    EmailOutbox.objects.bulk_create(mails, ignore_conflicts=True, batch_size=2000)
-    keys = [m.dedupe_key for m in mails]
-    rows = []
+    # The rows written come back with their keys (PostgreSQL, up to MAX_PREPARED_ROWS: one statement); a row
+    # already there (a retried event) is queued again while it is pending, so its key is read.
+    rows = _insert_mails().save_all(mails)
+    keys = [m.dedupe_key for m in mails if m.pk is None]
     for start in range(0, len(keys), 5000):
         rows += list(EmailOutbox.objects.filter(dedupe_key__in=keys[start:start + 5000],
                                                 status=EmailOutbox.Status.PENDING))

@@ -91,10 +91,18 @@ def _text(value) -> str:
 
 def record(*, kind: str, user=None, order=None, obj=None, name: str = "", before=None, after=None, note=None, at=None):
     """Append one row to the trail (see the module docstring) and return it."""
+    return entry_write(kind=kind, user=user, order=order, obj=obj, name=name, before=before, after=after, note=note,
+                       at=at).run()
+
+
+def entry_write(*, kind: str, user=None, order=None, obj=None, name: str = "", before=None, after=None, note=None,
+                at=None):
+    """The row :func:`record` appends, ready to be written with others in one round trip
+    (:func:`orderdesk.prepared.save_together`: a transition's record, update and entry)."""
     from orderdesk.models import AuditEntry
 
     order_id = getattr(order, "pk", order)
-    return _insert().save(AuditEntry(
+    return _insert().bind(AuditEntry(
         at=at or timezone.now(),
         user=user if getattr(user, "pk", None) else None,
         kind=str(kind)[:40],

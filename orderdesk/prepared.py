@@ -267,7 +267,9 @@ class PreparedInsert(_PreparedWrite):
             raise ImproperlyConfigured(f"{self.name}: a column is not one plain placeholder")
         return sql, _server_side(self.name, sql, len(fields), connection)
 
-    def save(self, obj, *, using: str = "default"):
+    def bind(self, obj, *, using: str = "default") -> BoundWrite:
+        """The insert of `obj` ready to run (``pre_save`` sent, values prepared): ``.run()`` or
+        :func:`save_together`."""
         from django.db.models.signals import post_save, pre_save
 
         model, meta = self.model, self.model._meta
@@ -284,17 +286,22 @@ class PreparedInsert(_PreparedWrite):
             compiled = self._compiled[key] = self._compile(obj, fields, returning, using, connection)
         sql, server = compiled
         params = [_db_value(self.name, field, obj, True, connection) for field in fields]
-        with connection.cursor() as cursor:
-            _execute(cursor, connection, sql, server, params)
+
+        def finish(returned):
             if returning:
-                row = cursor.fetchone()
-                if row is None:  # a conflict ignored: nothing written
+                if returned is None:  # a conflict ignored: nothing written
                     return None
-                _set_returned(obj, returning, row, connection)
-        obj._state.adding = False
-        obj._state.db = using
-        post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
-        return obj
+                _set_returned(obj, returning, returned, connection)
+            obj._state.adding = False
+            obj._state.db = using
+            post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
+            return obj
+
+        return BoundWrite(self, using, sql, server, params, finish, returning=tuple(returning))
+
+    def save(self, obj, *, using: str = "default"):
+        """``obj.save()`` for a new row; None if a conflict was ignored."""
+        return self.bind(obj, using=using).run()
 
 
 class PreparedUpdate(_PreparedWrite):
@@ -306,7 +313,9 @@ class PreparedUpdate(_PreparedWrite):
     ``UPDATE t SET a = %s, … WHERE key = %s AND m = %s`` Django writes for such a save, quoted by the backend."""
 
 
-    def save(self, obj, update_fields, match: dict, *, using: str = "default") -> int:
+    def bind(self, obj, update_fields, match: dict, *, using: str = "default") -> BoundWrite:
+        """The update ready to run (``pre_save`` sent, values prepared): ``.run()`` or :func:`save_together`
+        give how many rows it changed."""
         from django.db.models.signals import post_save, pre_save
 
         model, meta = self.model, self.model._meta
@@ -328,54 +337,158 @@ class PreparedUpdate(_PreparedWrite):
         params = [_db_value(self.name, field, obj, False, connection) for field in fields]
         params.append(meta.pk.get_db_prep_value(obj.pk, connection))
         params += [f.get_db_prep_value(match[f.name], connection) for f in matched]
+
+        def finish(changed):
+            if changed:
+                post_save.send(sender=model, instance=obj, created=False, update_fields=update_set, raw=False,
+                               using=using)
+            return changed
+
+        return BoundWrite(self, using, sql, server, params, finish, returning=())
+
+    def save(self, obj, update_fields, match: dict, *, using: str = "default") -> int:
+        """``obj.save(update_fields=…)`` where the row still holds `match`; how many rows it changed."""
+        return self.bind(obj, update_fields, match, using=using).run()
+
+
+@dataclass(frozen=True)
+class BoundWrite:
+    """One prepared write with its values (:meth:`PreparedInsert.bind`, :meth:`PreparedUpdate.bind`): ``run()``
+    sends it alone; :func:`save_together` sends several in one statement. ``finish`` takes what the statement gave
+    back (the returned row of an insert, None when it wrote nothing; the count of an update) and completes the
+    instance as ``save`` would (keys, state, ``post_save``)."""
+
+    write: _PreparedWrite
+    using: str
+    sql: str
+    server: dict
+    params: list
+    finish: Callable
+    returning: tuple = ()
+
+    def run(self):
+        connection = connections[self.using]
         with connection.cursor() as cursor:
-            _execute(cursor, connection, sql, server, params)
-            changed = cursor.rowcount
-        if changed:
-            post_save.send(sender=model, instance=obj, created=False, update_fields=update_set, raw=False,
-                           using=using)
-        return changed
+            _execute(cursor, connection, self.sql, self.server, self.params)
+            if self.returning:
+                return self.finish(cursor.fetchone())
+            return self.finish(cursor.rowcount)
+
+
+_TOGETHER: dict[tuple, tuple] = {}
+
+
+def save_together(*writes: BoundWrite) -> list:
+    """Run several bound writes in one round trip and return what each ``run()`` would (issue 14: a transition's
+    state-log record, its UPDATE of the order and its audit entry). On PostgreSQL they become one statement of
+    data-modifying ``WITH`` queries, each its own statement as written once (``WITH w0 AS (UPDATE … RETURNING 1),
+    w1 AS (INSERT … RETURNING "id") SELECT (SELECT count(*) FROM w0), (SELECT "id" FROM w1)``), itself prepared
+    on the server. They run on one snapshot, in no order among themselves: none may read what another writes (the
+    rows' triggers run at the end of the statement, as after separate ones). Elsewhere each runs in turn.
+
+    Call it inside a transaction: a write that changed nothing does not stop the others (the caller raises, and the
+    transaction takes them all back)."""
+    if not writes:
+        return []
+    using = writes[0].using
+    connection = connections[using]
+    if len(writes) == 1 or connection.vendor != "postgresql" or any(w.using != using for w in writes) or any(
+            len(w.returning) > 1 for w in writes):
+        return [write.run() for write in writes]
+    key = (using, tuple((id(w.write), w.sql) for w in writes))
+    compiled = _TOGETHER.get(key)
+    if compiled is None:
+        quote = connection.ops.quote_name
+        parts, picks = [], []
+        for i, write in enumerate(writes):
+            if write.returning:
+                parts.append(f"w{i} AS ({write.sql})")
+                picks.append(f"(SELECT {quote(write.returning[0].column)} FROM w{i})")
+            else:
+                parts.append(f"w{i} AS ({write.sql} RETURNING 1)")
+                picks.append(f"(SELECT count(*) FROM w{i})")
+        sql = f"WITH {', '.join(parts)} SELECT {', '.join(picks)}"
+        name = " + ".join(w.write.name for w in writes)
+        compiled = _TOGETHER[key] = (sql, _server_side(name, sql, sum(len(w.params) for w in writes), connection))
+    sql, server = compiled
+    with connection.cursor() as cursor:
+        _execute(cursor, connection, sql, server, [p for write in writes for p in write.params])
+        row = cursor.fetchone()
+    return [write.finish(None if value is None else (value,)) if write.returning else write.finish(value)
+            for write, value in zip(writes, row, strict=True)]
 
 
 class PreparedBulkInsert(_PreparedWrite):
-    """``Model.objects.bulk_create(objs)`` with its statement written once (issue 14: an order's lines). On
-    PostgreSQL Django inserts two rows or more as ``INSERT … SELECT * FROM UNNEST(%s::type[], …)``, one array per
-    column: the same statement for any number of rows, so it is compiled once, by Django's own compiler, and
-    prepared on the server; the keys come back in the rows' order, as Django reads them. One row, or another
-    database, goes through ``bulk_create`` itself. Like ``bulk_create``: no signals, no ``save()``."""
+    """``Model.objects.bulk_create(objs)`` with its statement written once (issue 14: an order's lines, a
+    transition's notifications and e-mails). On PostgreSQL Django inserts two rows or more as ``INSERT … SELECT *
+    FROM UNNEST(%s::type[], …)``, one array per column: the same statement for any number of rows, so it is
+    compiled once, by Django's own compiler (from two rows, so that one row takes it too), and prepared on the
+    server; the keys come back in the rows' order, as Django reads them. Another database, or more than
+    :data:`MAX_PREPARED_ROWS` rows (a scheduled check's thousands), goes through ``bulk_create`` itself. Like
+    ``bulk_create``: no signals, no ``save()``.
 
+    ``ignore_conflicts="<unique field>"``: ``bulk_create(ignore_conflicts=True)``'s ``ON CONFLICT DO NOTHING``, with
+    what Django leaves out there — the keys of the rows written come back (``RETURNING`` the key and that field, to
+    tell which rows they are). ``save_all`` returns the objects written; a row that conflicted keeps no key (through
+    ``bulk_create`` no row gets one)."""
+
+    def __init__(self, name: str, model: type[Model], *, ignore_conflicts: str | None = None):
+        super().__init__(name, model)
+        self.match = model._meta.get_field(ignore_conflicts) if ignore_conflicts else None
 
     def save_all(self, objs: list, *, using: str = "default") -> list:
+        from django.db.models.constants import OnConflict
         from django.db.models.sql import InsertQuery
 
         connection = connections[using]
-        if len(objs) < 2 or connection.vendor != "postgresql":
-            return self.model._default_manager.using(using).bulk_create(objs)
+        if not objs:
+            return []
+        if len(objs) > MAX_PREPARED_ROWS or connection.vendor != "postgresql":
+            written = self.model._default_manager.using(using).bulk_create(
+                objs, ignore_conflicts=self.match is not None, batch_size=2000)
+            return written if self.match is None else [obj for obj in written if obj.pk is not None]
         meta = self.model._meta
         fields = [f for f in meta.local_concrete_fields if not f.generated and not (f.primary_key and f.db_returning)]
-        returning = meta.db_returning_fields
+        returning = list(meta.db_returning_fields)
+        if self.match is not None:
+            returning.append(self.match)
         key = (using, connection.vendor)
         compiled = self._compiled.get(key)
         if compiled is None:
-            query = InsertQuery(self.model)
-            query.insert_values(fields, objs)
+            query = InsertQuery(self.model, on_conflict=OnConflict.IGNORE if self.match is not None else None)
+            query.insert_values(fields, [objs[0], objs[0]])  # two rows: Django's UNNEST form
             compiler = query.get_compiler(using=using)
             compiler.returning_fields = returning
             [(sql, params)] = compiler.as_sql()
-            if "UNNEST(" not in sql or len(params) != len(fields):
-                return self.model._default_manager.using(using).bulk_create(objs)  # no constant statement
+            if "UNNEST(" not in sql or len(params) != len(fields):  # no constant statement for these columns
+                raise ImproperlyConfigured(f"{self.name}: the columns cannot be inserted as arrays")
             compiled = self._compiled[key] = (sql, _server_side(self.name, sql, len(fields), connection))
         sql, server = compiled
         params = [[_db_value(self.name, field, obj, True, connection) for obj in objs] for field in fields]
         with connection.cursor() as cursor:
             _execute(cursor, connection, sql, server, params)
-            rows = cursor.fetchall() if returning else []
-        for obj, row in zip(objs, rows, strict=bool(returning)):
-            _set_returned(obj, returning, row, connection)
-        for obj in objs:
+            rows = cursor.fetchall()
+        if self.match is None:
+            written = objs
+            for obj, row in zip(objs, rows, strict=True):
+                _set_returned(obj, returning, row, connection)
+        else:  # only the rows written come back: matched by their unique value
+            by_value = {}
+            for obj in objs:
+                by_value.setdefault(getattr(obj, self.match.attname), obj)
+            written = []
+            for row in rows:
+                obj = by_value[row[-1]]
+                _set_returned(obj, returning[:-1], row[:-1], connection)
+                written.append(obj)
+        for obj in written:
             obj._state.adding = False
             obj._state.db = using
-        return objs
+        return written
+
+
+#: the most rows :class:`PreparedBulkInsert` writes as its prepared statement; more go through ``bulk_create``
+MAX_PREPARED_ROWS = 500
 
 
 def _execute(cursor, connection, sql: str, server: dict, params) -> None:
@@ -456,6 +569,7 @@ _ALL: list[PreparedQuery] = []
 def clear_all(**kwargs) -> None:
     for query in _ALL:
         query.clear()
+    _TOGETHER.clear()
 
 
 # a setting read while building (a threshold, the time zone) is compiled into the SQL

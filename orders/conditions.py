@@ -24,11 +24,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-def condition(code: str, message, *, conflict: bool = False, met=None):
+def condition(code: str, message, *, conflict: bool = False, met=None, reads: tuple[str, ...] = ()):
     """Mark a condition; ``conflict=True`` means an unmet one is a 409 (a lost race), not a 400.
 
     ``message`` says what is wrong when it is unmet; ``met`` (optional) says that it holds, for checklists
     that show a condition either way (the assistant's check: ✓ beside ``met``, ✗ beside ``message``).
+    ``reads``: facts of ``orders.selectors.ORDER_READS`` the condition asks, which the transition service reads
+    with the locked order (kept on it under their names; without them the condition queries itself).
     """
 
     def deco(func):
@@ -45,6 +47,7 @@ def condition(code: str, message, *, conflict: bool = False, met=None):
         check.message = message
         check.conflict = conflict
         check.met = met if met is not None else message
+        check.reads = tuple(reads)
         return check
 
     return deco
@@ -115,8 +118,11 @@ def delivery_date_feasible(order) -> bool:
 
 
 @condition("open_clarification", _("A clarification with the customer is still open."),
-           met=_("No clarification with the customer is open."))
+           met=_("No clarification with the customer is open."), reads=("has_open_clarification",))
 def no_open_clarification(order) -> bool:
+    known = order.__dict__.get("has_open_clarification")  # read with the locked row (the transition service)
+    if known is not None:
+        return not known
     read = getattr(order, "_prefetched_objects_cache", {}).get("clarifications")  # the order page read them
     if read is not None:
         return not any(clarification.resolved_at is None for clarification in read)

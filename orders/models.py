@@ -207,6 +207,9 @@ class TransitionContext:
     results: dict = field(default_factory=dict)
     # The id of the state log's record of this run (set when django-fsm-log saves it: orders.apps).
     log_id: int | None = None
+    # Writes the service sends with the order's update (orders.fsm_log: the state log's record), or None: each
+    # is written at once.
+    deferred: list | None = None
 
 
 def named(name: str):

@@ -82,13 +82,22 @@ def get_visible_order(user, order_id) -> Order:
     return order
 
 
-def lock_visible_order(user, order_id, *, related: tuple[str, ...] = ()) -> Order:
+def lock_visible_order(user, order_id, *, related: tuple[str, ...] = (), reads: tuple[str, ...] = ()) -> Order:
     """The order's row, locked for the caller's transaction (``select_for_update``); 404 if the user may not
     see it. Every service that writes to an order or to what hangs off it (plans, shipments, invoices,
     complaints) starts here, so scope is decided in one place for writes as :func:`visible_orders` does for
     reads. Call it inside ``transaction.atomic``. ``related``: relations read with it (only the order's row is
-    locked)."""
-    return _one_order(user, order_id, related=tuple(related), lock=True)
+    locked); ``reads``: facts of :data:`ORDER_READS` read with it, each kept on the order under its name (a
+    transition's conditions name those they ask: orders.conditions)."""
+    return _one_order(user, order_id, related=tuple(related), lock=True, reads=tuple(reads))
+
+
+#: Facts about an order that can be read with its row (an annotation each), by name: what a transition's
+#: conditions ask (``condition(reads=…)``) comes with the locked row instead of a query of its own.
+ORDER_READS = {
+    "has_open_clarification": lambda: Exists(Clarification.objects.filter(order=OuterRef("pk"),
+                                                                          resolved_at__isnull=True)),
+}
 
 
 def _scope_shape(user) -> tuple:
@@ -98,10 +107,12 @@ def _scope_shape(user) -> tuple:
 
 def _order_by_id(shape, *, pk, user):
     """The query of :func:`_one_order` for a shape: the scope of a stand-in user with the shape's roles."""
-    (role_names, superuser), related, lock = shape
+    (role_names, superuser), related, lock, reads = shape
     stand_in = User(pk=user, is_superuser=superuser)
     roles.remember_roles(stand_in, role_names)
     orders = visible_orders(stand_in).select_related(*related) if related else visible_orders(stand_in)
+    if reads:
+        orders = orders.annotate(**{name: ORDER_READS[name]() for name in reads})
     if lock:
         orders = orders.select_for_update(of=("self",))
     return orders.filter(pk=pk)
@@ -118,11 +129,11 @@ _ORDER_LINES = PreparedQuery(
 )
 
 
-def _one_order(user, order_id, *, related: tuple[str, ...], lock: bool) -> Order:
+def _one_order(user, order_id, *, related: tuple[str, ...], lock: bool, reads: tuple[str, ...] = ()) -> Order:
     if not getattr(user, "is_authenticated", False):
         raise NotFound()
     try:
-        found = _ORDER_BY_ID.fetch((_scope_shape(user), related, lock), pk=order_id, user=user.pk)
+        found = _ORDER_BY_ID.fetch((_scope_shape(user), related, lock, reads), pk=order_id, user=user.pk)
     except (ValueError, TypeError):
         found = []
     if not found:

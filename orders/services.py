@@ -10,6 +10,7 @@ comment) in the same transaction, and queues the notifications after commit.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ from django_fsm_log.models import StateLog
 
 from orderdesk import audit, roles
 from orderdesk.errors import ConditionsUnmet, Conflict, Forbidden, InvalidInput, NotFound
-from orderdesk.prepared import PreparedBulkInsert, PreparedInsert, PreparedUpdate
+from orderdesk.prepared import PreparedBulkInsert, PreparedInsert, PreparedUpdate, save_together
 from orderdesk.rules import allows
 from orders import lifecycle
 from orders.forms import transition_form_class
@@ -400,6 +401,14 @@ def _column_values(order: Order) -> dict:
     return {attname: getattr(order, attname) for attname in _COLUMN_NAMES}
 
 
+@functools.cache
+def _condition_reads(name: str) -> tuple[str, ...]:
+    """What the conditions of transition `name` (from any state) read with the locked order (orders.conditions)."""
+    meta = getattr(Order, TRANSITION_METHODS[name])._django_fsm
+    return tuple(sorted({read for spec in meta.transitions.values() for cond in spec.conditions
+                         for read in getattr(cond, "reads", ())}))
+
+
 def run_transition(*, user, order_id, name: str, comment: str = "", data: dict | None = None,
                    files: dict | None = None) -> Order:
     """Run the lifecycle transition `name` on an order for `user` (see module docstring)."""
@@ -416,7 +425,8 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
         with transaction.atomic():
             # the customer (credit check, customer e-mails) and the assistant (notices) come with the row, and
             # the workshop: the answer is rendered from this order (orders.api.views)
-            order = lock_visible_order(user, order_id, related=("customer", "assistant", "workshop"))
+            order = lock_visible_order(user, order_id, related=("customer", "assistant", "workshop"),
+                                       reads=_condition_reads(name))
             method = getattr(order, TRANSITION_METHODS[name])
             meta = method._django_fsm
             spec = meta.get_transition(order.state)
@@ -433,7 +443,7 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
                 )
             # Each condition runs once: its answer is kept on this context, and django-fsm's
             # own check inside `method()` reads it (orders.conditions).
-            order._ctx = TransitionContext(user=user, comment=comment, data=values)
+            order._ctx = TransitionContext(user=user, comment=comment, data=values, deferred=[])
             source_state = order.state
             failed = [cond for cond in spec.conditions if not cond(order)]
             if any(cond.conflict for cond in failed):
@@ -447,12 +457,20 @@ def run_transition(*, user, order_id, name: str, comment: str = "", data: dict |
             # order was a third of the save's cost, and a row lock does not need them
             after = _column_values(order)
             changed = [_COLUMN_NAMES[a] for a, value in after.items() if before[a] != value and a != "updated_at"]
-            # django-fsm's concurrency guard as Order.save would apply it: the row still in the state it was read in
-            if not _SAVE_TRANSITION.save(order, [*changed, "updated_at"], {"state": source_state}):
+            # The state log's record (django-fsm-log, handed over by orders.fsm_log), the order's update and the
+            # audit entry: one round trip (orderdesk.prepared.save_together).
+            record, order._ctx.deferred = order._ctx.deferred, None
+            *_records, updated, _entry = save_together(
+                *record,
+                # django-fsm's concurrency guard as Order.save would apply it: the row still in the state it was
+                # read in
+                _SAVE_TRANSITION.bind(order, [*changed, "updated_at"], {"state": source_state}),
+                audit.entry_write(kind="transition", user=user, order=order, obj=order, name=name,
+                                  before=source_state, after=order.state, note=comment),
+            )
+            if not updated:
                 raise ConcurrentTransition("the order changed since it was read")
             order._update_initial_state()
-            audit.record(kind="transition", user=user, order=order, obj=order, name=name, before=source_state,
-                         after=order.state, note=comment)
             # after-effects (lifecycle registry: owned by the department whose rows they write)
             lifecycle.run_after(name, order=order, user=user, comment=comment)
             # the state log's record of this run: kept on the context when django-fsm-log wrote it

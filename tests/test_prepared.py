@@ -190,23 +190,55 @@ def test_the_transition_record_goes_through_the_prepared_backend(sales_assistant
                                                                              sales_assistant.pk, order)
 
 
-def test_a_prepared_insert_ignoring_conflicts_writes_nothing_twice(sales_manager):
-    """The single notification of a transition goes through a prepared insert with ON CONFLICT DO NOTHING, as the
-    bulk insert it replaces: a second row with the same dedupe key is not written."""
+def test_a_prepared_insert_ignoring_conflicts_writes_nothing_twice(sales_manager, sales_assistant):
+    """A transition's notifications go through a prepared bulk insert with ON CONFLICT DO NOTHING, as the
+    bulk_create it replaces: a row with a dedupe key already written is not written again, the rows written get
+    their keys (one row or several, in any order), a conflicting one keeps none."""
     from notifications.models import Notification
-    from notifications.services import _insert_notification
+    from notifications.services import _insert_notifications
 
     order = make_order("received")
 
-    def note():
-        return Notification(user=sales_manager, kind="review_requested", order=order, message="m",
-                            message_id="review_requested", params={"number": order.number}, dedupe_key="k:1")
+    def note(key, user=sales_manager):
+        return Notification(user=user, kind="review_requested", order=order, message="m",
+                            message_id="review_requested", params={"number": order.number}, dedupe_key=key)
 
-    first = _insert_notification().save(note())
-    assert first is not None and first.pk
-    assert _insert_notification().save(note()) is None
+    [first] = _insert_notifications().save_all([note("k:1")])
+    assert first.pk and not first._state.adding
+    again = note("k:1")
+    assert _insert_notifications().save_all([again]) == [] and again.pk is None
     assert Notification.objects.filter(dedupe_key="k:1").count() == 1
     assert Notification.objects.get(pk=first.pk).params == {"number": order.number}
+    mixed = [note("k:3", sales_assistant), note("k:1"), note("k:2")]
+    written = _insert_notifications().save_all(mixed)
+    assert [n.dedupe_key for n in written] == ["k:3", "k:2"] and mixed[1].pk is None
+    read = dict(Notification.objects.filter(dedupe_key__in=["k:2", "k:3"]).values_list("dedupe_key", "user_id"))
+    assert read == {"k:3": sales_assistant.pk, "k:2": sales_manager.pk}
+    assert {n.pk for n in written} == set(Notification.objects.filter(dedupe_key__in=["k:2", "k:3"])
+                                          .values_list("pk", flat=True))
+
+
+def test_the_outbox_queues_the_rows_written_and_the_pending_ones_already_there(monkeypatch):
+    """The outbox's insert reads back the keys of the rows it wrote (one statement on PostgreSQL); a row written
+    before (a retried event) is queued again while it is pending and not once sent."""
+    from notifications import services as notification_services
+    from notifications.models import EmailOutbox
+
+    queued = []
+    monkeypatch.setattr(notification_services, "queue_sending", lambda ids: queued.append(sorted(ids)))
+
+    def mail(key):
+        return EmailOutbox(recipient="x@example.com", subject="s", body="b", language="en", kind="k", dedupe_key=key)
+
+    sent = EmailOutbox.objects.create(recipient="x@example.com", subject="s", body="b", language="en", kind="k",
+                                      dedupe_key="m:sent", status=EmailOutbox.Status.SENT)
+    rows = notification_services._write_outbox([mail("m:1"), mail("m:2")])
+    assert sorted(r.pk for r in rows) == sorted(EmailOutbox.objects.filter(
+        dedupe_key__in=["m:1", "m:2"]).values_list("pk", flat=True))
+    pending = EmailOutbox.objects.get(dedupe_key="m:1")
+    rows = notification_services._write_outbox([mail("m:1"), mail("m:sent"), mail("m:3")])
+    assert sorted(r.pk for r in rows) == sorted([pending.pk, EmailOutbox.objects.get(dedupe_key="m:3").pk])
+    assert sent.pk not in queued[-1] and EmailOutbox.objects.filter(dedupe_key="m:1").count() == 1
 
 
 def test_a_long_list_runs_as_a_plain_queryset_and_is_not_kept(sales_assistant):
@@ -223,7 +255,7 @@ def test_a_long_list_runs_as_a_plain_queryset_and_is_not_kept(sales_assistant):
 
 
 def test_a_prepared_bulk_insert_writes_what_bulk_create_writes(sales_assistant):
-    from orderdesk.prepared import PreparedBulkInsert
+    from orderdesk.prepared import MAX_PREPARED_ROWS, PreparedBulkInsert
 
     order = make_order("received", assistant=sales_assistant)
     product = order.lines.first().product
@@ -241,5 +273,7 @@ def test_a_prepared_bulk_insert_writes_what_bulk_create_writes(sales_assistant):
             .values_list("pk", *columns)}
     assert [read[x.pk] for x in fast] == [read[x.pk] for x in slow]
     assert [x.position for x in OrderLine.objects.filter(pk__in=[x.pk for x in fast]).order_by("pk")] == [10, 11, 12]
-    one = insert.save_all(lines(30, 1))  # one row: bulk_create itself
+    one = insert.save_all(lines(30, 1))  # one row: the same statement
     assert one[0].pk and OrderLine.objects.get(pk=one[0].pk).position == 30
+    many = insert.save_all(lines(1000, MAX_PREPARED_ROWS + 1))  # past the bound: bulk_create itself
+    assert len({x.pk for x in many}) == MAX_PREPARED_ROWS + 1 and all(x.pk for x in many)

@@ -124,7 +124,10 @@ _LINE_PRODUCTS = PreparedQuery("active products by id", lambda shape, *, ids: pr
                                params={"ids": Many(Product._meta.pk)})
 
 
-class OrderLineInputSerializer(serializers.Serializer):
+# The intake's serializers take RoleFieldsMixin for its fields built once per class (nothing is hidden from an
+# intake: only who may record an order writes one): DRF deep-copies every declared field of a serializer, and of
+# the nested line serializer, at each request.
+class OrderLineInputSerializer(RoleFieldsMixin, serializers.Serializer):
     product = LineProductField(queryset=products())
     specification = serializers.CharField(max_length=300)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3, validators=[_greater_than_zero])
@@ -167,7 +170,7 @@ class OrderDetailSerializer(OrderSerializer):
         read_only_fields = fields
 
 
-class OrderWriteSerializer(serializers.Serializer):
+class OrderWriteSerializer(RoleFieldsMixin, serializers.Serializer):
     """The create fields of DESIGN §6; a PATCH sends any of them."""
 
     customer = PreparedPrimaryKeyRelatedField(queryset=Customer.objects.all(), name="customer by id")

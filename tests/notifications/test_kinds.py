@@ -286,3 +286,37 @@ def test_no_hidden_value_reaches_production_or_logistics_readers(cast):
     # ...while the assistant, who sees prices, reads the amount
     assert "4321.98" in Notification.objects.get(dedupe_key__startswith="probe", user=cast.owner).text_in("en")
     assert Notification.objects.filter(user=cast.logistics_supervisor, kind="ready_to_ship").exists()
+
+
+def test_staff_emails_are_the_templates_full_rendering_call_after_call(cast):
+    """The staff e-mail is filled into a skeleton rendered once per language and kind and kept on the loaded
+    template (issue 14); every e-mail, in either language, is what a full rendering of the template gives, and a
+    template the engine loads afresh (another object) starts with no skeletons."""
+    from django.template.loader import get_template
+    from django.urls import reverse
+
+    LanguagePreference.objects.create(user=cast.finance_manager, language="en")
+    LanguagePreference.objects.create(user=cast.sales_manager, language="zh-hans")
+    template = get_template("notifications/email/staff.txt")
+    template.template.__dict__.pop("_orderdesk_skeletons", None)
+    orders = [make_order("received", cast=cast) for _ in range(3)]
+    for order in orders:  # the first call renders and checks the skeleton, the later ones fill it in
+        services.notify(kind="review_requested", order=order, users=[cast.sales_manager, cast.finance_manager],
+                        dedupe=f"skeleton:{order.pk}")
+    mails = EmailOutbox.objects.filter(order__in=orders, kind="review_requested").select_related("user", "order")
+    assert {(m.order_id, m.language) for m in mails} == {(o.pk, lang) for o in orders for lang in ("en", "zh-hans")}
+    kept = services._StaffMails("x").skeletons
+    assert {key[0] for key in kept if kept[key]} == {"en", "zh-hans"}, kept
+    for mail in mails:
+        with translation.override(mail.language):
+            full = template.render({
+                "user": mail.user, "order": mail.order, "kind_label": str(services.Kind("review_requested").label),
+                "message": messages.render("review_requested", {"number": mail.order.number, "actor": ""}),
+                "order_url": services.site_url(mail.order.get_absolute_url()),
+                "preferences_url": services.site_url(reverse("notifications:preferences")),
+            })
+        assert (mail.subject, mail.body) == services._subject_and_body(full)
+    # another load of the template (the file changed, a reloading engine): its own, empty store
+    assert services._StaffMails("x").skeletons is kept
+    template.template.__dict__.pop("_orderdesk_skeletons")
+    assert services._StaffMails("x").skeletons == {}
