@@ -248,11 +248,14 @@ class PreparedInsert(_PreparedWrite):
     makes — its state-log record, its audit entry — and the order an intake records). A value that is an SQL
     expression is refused (the compiled statement holds one placeholder per column)."""
 
-    def __init__(self, name: str, model: type[Model], *, ignore_conflicts: bool = False):
+    def __init__(self, name: str, model: type[Model], *, ignore_conflicts: bool = False, returning: tuple = ()):
         super().__init__(name, model)
         # ``bulk_create(ignore_conflicts=True)``'s ON CONFLICT DO NOTHING: a row that conflicts is not written (its
         # key stays unset and ``save`` returns None)
         self.ignore_conflicts = ignore_conflicts
+        # columns read back besides the key (on a database that returns columns from an INSERT): values a
+        # trigger completes (orders/0015: the order's number)
+        self.returning = tuple(model._meta.get_field(name) for name in returning)
 
     def _compile(self, obj, fields, returning, alias: str, connection):
         from django.db.models.constants import OnConflict
@@ -280,6 +283,8 @@ class PreparedInsert(_PreparedWrite):
         pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
         fields = [f for f in meta.local_concrete_fields if not f.generated and not (f.primary_key and f.db_returning)]
         returning = meta.db_returning_fields
+        if self.returning and connection.features.can_return_columns_from_insert:
+            returning = [*returning, *self.returning]
         key = (using, connection.vendor)
         compiled = self._compiled.get(key)
         if compiled is None:

@@ -149,13 +149,19 @@ def approver_not_creator(order) -> bool:
 
 
 @condition("credit_limit_exceeded", _("The customer's open exposure plus this order exceeds the credit limit; "
-                                       "override with a reason to approve anyway."))
+                                       "override with a reason to approve anyway."),
+           reads=("customer_exposure", "customer_exposure_entries"))
 def credit_ok_or_overridden(order) -> bool:
     from orders.selectors import credit_position_of
 
     if order.ctx.data.get("override_credit") and (order.ctx.comment or "").strip():
         return True
-    limit, exposure = credit_position_of(customer_id=order.customer_id, exclude_order=order)
+    known = None
+    if "customer_exposure" in order.__dict__ and type(order).customer.is_cached(order):
+        # read with the locked row (the transition service): the limit of the customer read with it
+        known = (order.customer.credit_limit, order.__dict__["customer_exposure"],
+                 order.__dict__["customer_exposure_entries"])
+    limit, exposure = credit_position_of(customer_id=order.customer_id, exclude_order=order, known=known)
     return exposure + order.total_amount <= limit
 
 

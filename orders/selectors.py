@@ -97,6 +97,9 @@ def lock_visible_order(user, order_id, *, related: tuple[str, ...] = (), reads: 
 ORDER_READS = {
     "has_open_clarification": lambda: Exists(Clarification.objects.filter(order=OuterRef("pk"),
                                                                           resolved_at__isnull=True)),
+    # the customer's running sum and its number of entries (credit_position_of): approve's credit check
+    "customer_exposure": lambda: _exposure_sum(OuterRef("customer_id")),
+    "customer_exposure_entries": lambda: _exposure_sum(OuterRef("customer_id"), rows=True),
 }
 
 
@@ -224,14 +227,19 @@ _CREDIT_POSITION = PreparedQuery(
 EXPOSURE_FOLD_AT = 32
 
 
-def credit_position_of(*, customer_id, exclude_order=None) -> tuple[Decimal, Decimal]:
+def credit_position_of(*, customer_id, exclude_order=None, known: tuple | None = None) -> tuple[Decimal, Decimal]:
     """The customer's credit limit and open exposure (:func:`live_open_exposure`'s figure) in one query, read
     from the running sum the database keeps (:class:`orders.models.CustomerExposure`): a handful of rows
-    however many orders are open. An `exclude_order` that is itself open is taken out (one query more)."""
-    try:
-        rows = _CREDIT_POSITION.fetch(customer=customer_id)
-    except (ValueError, TypeError):
-        rows = []
+    however many orders are open. An `exclude_order` that is itself open is taken out (one query more).
+    ``known``: the limit, the running sum and its number of entries, read already (with the locked order:
+    :data:`ORDER_READS`), in place of the query."""
+    if known is not None:
+        rows = [known]
+    else:
+        try:
+            rows = _CREDIT_POSITION.fetch(customer=customer_id)
+        except (ValueError, TypeError):
+            rows = []
     if not rows:
         return Decimal("0"), Decimal("0")
     limit, exposure, entries = rows[0]

@@ -196,8 +196,18 @@ def _write_lines(order: Order, lines: list[dict]) -> None:
     attach_lines(order, written)
 
 
-# an intake's INSERT of the order and of its lines, their statements written once (orderdesk.prepared)
-_INSERT_ORDER = PreparedInsert("new order", Order)
+# an intake's INSERT of the order and of its lines, their statements written once (orderdesk.prepared); the
+# order's number comes back from its INSERT (orders/0015)
+_INSERT_ORDER = PreparedInsert("new order", Order, returning=("number",))
+
+
+def _number_or_prefix() -> str:
+    """The new order's number: on PostgreSQL its prefix with the year (``SO-2026-``), which the order's INSERT
+    completes with the year's next value in the same statement (a trigger, migration orders/0015, doing what
+    :func:`next_order_number` does); elsewhere the whole number from :func:`next_order_number`."""
+    if connection.vendor == "postgresql":
+        return f"SO-{timezone.localdate().year}-"
+    return next_order_number()
 _INSERT_LINES = PreparedBulkInsert("order lines", OrderLine)
 
 
@@ -236,7 +246,7 @@ def create_order(
             errors={"assistant": [_("Choose the sales assistant who will own this order.")]},
         )
     order = Order(
-        number=next_order_number(),
+        number=_number_or_prefix(),
         customer=customer,
         channel=channel,
         contact_name=contact_name.strip(),

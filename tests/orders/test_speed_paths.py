@@ -193,3 +193,109 @@ def test_the_unfiltered_list_of_every_order_is_counted_from_the_tallies(api_clie
         assert call(manager, "get", "/orders/?state=received", expect=200)["count"] == 2
     assert any('COUNT(*)' in q["sql"] and '"orders_order"' in q["sql"] for q in ctx.captured_queries)
     assert call(api_client_for(sales_assistant), "get", "/orders/", expect=200)["count"] == 2
+
+
+def test_the_intake_takes_its_number_in_the_orders_insert(sales_assistant):
+    """On PostgreSQL the order's INSERT completes its number from the year's counter (trigger orders/0015): no
+    statement of its own, the same numbers as orders.services.next_order_number (consecutive, six digits at
+    least), a number written whole left alone."""
+    from django.db import connection
+
+    from orders.models import OrderNumberSequence
+
+    assert connection.vendor == "postgresql"
+    year = timezone.localdate().year
+    first = make_order("received", assistant=sales_assistant)
+    second = make_order("received", assistant=sales_assistant)
+    assert (first.number, second.number) == (
+        f"SO-{year}-{int(first.number[-6:]):06d}", f"SO-{year}-{int(first.number[-6:]) + 1:06d}")
+    assert Order.objects.get(pk=second.pk).number == second.number
+    OrderNumberSequence.objects.filter(year=year).update(last=999_999)
+    assert make_order("received", assistant=sales_assistant).number == f"SO-{year}-1000000"
+    assert services.next_order_number() == f"SO-{year}-1000001"  # the service's own statement agrees
+    whole = make_order("received", assistant=sales_assistant)
+    Order.objects.filter(pk=whole.pk).update(number="SO-1999-000001")  # an update never renumbers
+    assert Order.objects.get(pk=whole.pk).number == "SO-1999-000001"
+    written = [q["sql"] for q in _create_queries(sales_assistant)]
+    assert not any("ordernumbersequence" in sql.lower() for sql in written), written
+
+
+def _create_queries(user) -> list[dict]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    customer, product = factories.CustomerFactory(), factories.ProductFactory()
+    with CaptureQueriesContext(connection) as ctx:
+        services.create_order(user=user, customer=customer, channel="phone", contact_name="C", contact_phone="1",
+                              delivery_address="A", requested_delivery_date=days(60),
+                              lines=[{"product": product, "specification": "s", "quantity": "1", "unit_price": "1"}])
+    return ctx.captured_queries
+
+
+def test_the_quick_starts_numbers_come_from_the_service(tmp_path):
+    """SQLite (the quick start) has no number trigger: the service takes the number itself, in the same format."""
+    from tests.utils import run_on_fresh_sqlite
+
+    numbers = run_on_fresh_sqlite(tmp_path, SQLITE_NUMBERS)
+    year = timezone.localdate().year
+    assert numbers == [f"SO-{year}-000001", f"SO-{year}-000002"]
+
+
+SQLITE_NUMBERS = """
+import json
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+import datetime
+from orders import services
+from orders.models import Customer, Product
+user = get_user_model().objects.create_user("a", password="x")
+user.groups.add(Group.objects.get(name="sales_assistant"))
+customer = Customer.objects.create(code="C1", name="C")
+product = Product.objects.create(sku="P1", name="P", lead_time_days=1)
+numbers = [services.create_order(user=user, customer=customer, channel="phone", contact_name="C", contact_phone="1",
+                                 delivery_address="A",
+                                 requested_delivery_date=timezone.localdate() + datetime.timedelta(days=30),
+                                 lines=[{"product": product, "specification": "s", "quantity": "1",
+                                         "unit_price": "1"}]).number for _ in range(2)]
+print(json.dumps(numbers))
+"""
+
+
+def _statements(call) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orderdesk.prepared import statement_sql
+
+    with CaptureQueriesContext(connection) as ctx:
+        call()
+    return [statement_sql(q["sql"]) for q in ctx.captured_queries]
+
+
+def test_the_conditions_facts_come_with_the_locked_order(sales_assistant, sales_manager):
+    """Submit's open clarification and approve's customer exposure are read with the order's locked row
+    (orders.selectors.ORDER_READS, named by the conditions), no statement of their own, with the same answers:
+    an open clarification blocks submit, an exposure over the limit blocks approve."""
+    from orderdesk.errors import ConditionsUnmet
+
+    cast = factories.Cast(sales_assistant=sales_assistant, sales_manager=sales_manager)
+    customer = factories.CustomerFactory(credit_limit="1000.00")
+    order = make_order("received", cast=cast, customer=customer, quantity="1", unit_price="600.00")
+    services.open_clarification(user=sales_assistant, order_id=order.pk, question="Which colour?")
+    with pytest.raises(ConditionsUnmet) as unmet:
+        services.run_transition(user=sales_assistant, order_id=order.pk, name="submit")
+    assert [u["code"] for u in unmet.value.unmet] == ["open_clarification"]
+    clarification = order.clarifications.get()
+    services.resolve_clarification(user=sales_assistant, clarification_id=clarification.pk, resolution="Blue")
+    sql = _statements(lambda: services.run_transition(user=sales_assistant, order_id=order.pk, name="submit"))
+    assert not any('FROM "orders_clarification"' in s and "EXISTS" not in s for s in sql), sql
+    make_order("reviewed", cast=cast, customer=customer, quantity="1", unit_price="600.00")  # 600 open now
+    with pytest.raises(ConditionsUnmet) as unmet:  # 600 + 600 > 1000
+        services.run_transition(user=sales_manager, order_id=order.pk, name="approve")
+    assert [u["code"] for u in unmet.value.unmet] == ["credit_limit_exceeded"]
+    customer.credit_limit = "1200.00"
+    customer.save()
+    sql = _statements(lambda: services.run_transition(user=sales_manager, order_id=order.pk, name="approve"))
+    assert not any(s.startswith('SELECT "orders_customer"."credit_limit"') for s in sql), sql
+    assert Order.objects.get(pk=order.pk).state == "reviewed"
